@@ -1,0 +1,211 @@
+//! Assigning approvals to rules.
+//!
+//! Under once-per-gate counting each approval counts for one rule. An
+//! approval pinned by `represented_as` counts where it is pinned; the others
+//! are assigned by augmenting paths (a bipartite matching with rule
+//! capacities), so that whenever some assignment meets every rule, this one
+//! does. When not every rule can be met and there are few rules, the subsets
+//! of rules are searched for the largest one that can be met together.
+//! Approvals beyond what any rule needs still count for the first rule they
+//! match, so `approved_by` names everyone who approved.
+
+use crate::policy::RuleSet;
+
+/// Up to this many rules, a gate that cannot meet every rule is searched
+/// for the assignment that meets the most (2^8 small matchings at most).
+const EXACT_SEARCH_RULES: usize = 8;
+
+/// One approval as the assignment sees it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Claim {
+    /// The rules the approver matched.
+    pub(crate) rules: RuleSet,
+    /// The rule it is pinned to, if any.
+    pub(crate) pinned: Option<usize>,
+}
+
+/// The rule each approval counts for (`None`: it matches no rule).
+pub(crate) fn assign(required: &[u32], claims: &[Claim]) -> Vec<Option<usize>> {
+    let capacity: Vec<usize> = required.iter().map(|need| *need as usize).collect();
+    let mut matching = Matching::new(capacity.clone(), claims);
+    let all = RuleSet::from_iter(0..required.len());
+    matching.fill(all);
+    if !matching.all_met() && required.len() <= EXACT_SEARCH_RULES {
+        if let Some(best) = matching.best_subset() {
+            matching = Matching::new(capacity, claims);
+            matching.fill(best);
+            matching.fill(all);
+        }
+    }
+    matching.place_surplus();
+    matching.rule_of
+}
+
+struct Matching<'a> {
+    capacity: Vec<usize>,
+    claims: &'a [Claim],
+    rule_of: Vec<Option<usize>>,
+    load: Vec<usize>,
+}
+
+impl<'a> Matching<'a> {
+    fn new(capacity: Vec<usize>, claims: &'a [Claim]) -> Self {
+        let mut load = vec![0; capacity.len()];
+        let rule_of: Vec<Option<usize>> = claims.iter().map(|claim| claim.pinned).collect();
+        for rule in rule_of.iter().flatten() {
+            if let Some(slot) = load.get_mut(*rule) {
+                *slot += 1;
+            }
+        }
+        Self { capacity, claims, rule_of, load }
+    }
+
+    fn is_full(&self, rule: usize) -> bool {
+        self.load.get(rule) >= self.capacity.get(rule)
+    }
+
+    fn all_met(&self) -> bool {
+        (0..self.capacity.len()).all(|rule| self.is_full(rule))
+    }
+
+    fn met(&self) -> usize {
+        (0..self.capacity.len()).filter(|rule| self.is_full(*rule)).count()
+    }
+
+    /// Places every free claim it can within `allowed` rules.
+    fn fill(&mut self, allowed: RuleSet) {
+        for claim in 0..self.claims.len() {
+            if self.rule_of.get(claim).copied().flatten().is_none() {
+                let mut visited = RuleSet::EMPTY;
+                self.augment(claim, allowed, &mut visited);
+            }
+        }
+    }
+
+    /// Finds room for `claim`, moving others along an augmenting path. Rules
+    /// along the path keep their load; only the last one gains, so a rule
+    /// once full stays full.
+    fn augment(&mut self, claim: usize, allowed: RuleSet, visited: &mut RuleSet) -> bool {
+        let Some(candidates) = self.claims.get(claim).map(|c| c.rules) else { return false };
+        for rule in candidates.iter().filter(|rule| allowed.contains(*rule)) {
+            if visited.contains(rule) {
+                continue;
+            }
+            visited.insert(rule);
+            if !self.is_full(rule) {
+                self.place(claim, rule);
+                return true;
+            }
+            let movable: Vec<usize> = self.members(rule).filter(|other| self.is_movable(*other)).collect();
+            for other in movable {
+                if self.augment_moving(other, allowed, visited) {
+                    self.place(claim, rule);
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn augment_moving(&mut self, claim: usize, allowed: RuleSet, visited: &mut RuleSet) -> bool {
+        let from = self.rule_of.get(claim).copied().flatten();
+        self.unplace(claim);
+        if self.augment(claim, allowed, visited) {
+            return true;
+        }
+        if let Some(from) = from {
+            self.place(claim, from);
+        }
+        false
+    }
+
+    fn members(&self, rule: usize) -> impl Iterator<Item = usize> + '_ {
+        self.rule_of.iter().enumerate().filter(move |(_, r)| **r == Some(rule)).map(|(claim, _)| claim)
+    }
+
+    fn is_movable(&self, claim: usize) -> bool {
+        self.claims.get(claim).is_some_and(|c| c.pinned.is_none())
+    }
+
+    fn place(&mut self, claim: usize, rule: usize) {
+        if let (Some(slot), Some(load)) = (self.rule_of.get_mut(claim), self.load.get_mut(rule)) {
+            *slot = Some(rule);
+            *load += 1;
+        }
+    }
+
+    fn unplace(&mut self, claim: usize) {
+        if let Some(rule) = self.rule_of.get_mut(claim).and_then(Option::take) {
+            if let Some(load) = self.load.get_mut(rule) {
+                *load -= 1;
+            }
+        }
+    }
+
+    /// The largest set of rules that can be met together, larger than what
+    /// the plain matching met; ties go to the set listed first.
+    fn best_subset(&self) -> Option<RuleSet> {
+        let rules = self.capacity.len();
+        let met_now = self.met();
+        let mut subsets: Vec<u64> = (0..(1u64 << rules)).collect();
+        subsets.sort_by_key(|mask| std::cmp::Reverse(mask.count_ones()));
+        subsets.into_iter().map(|mask| RuleSet::from_iter((0..rules).filter(|r| mask >> r & 1 == 1))).find(|set| {
+            let size = set.iter().count();
+            size > met_now && {
+                let mut trial = Matching::new(self.capacity.clone(), self.claims);
+                trial.fill(*set);
+                set.iter().all(|rule| trial.is_full(rule))
+            }
+        })
+    }
+
+    fn place_surplus(&mut self) {
+        for claim in 0..self.claims.len() {
+            let unplaced = self.rule_of.get(claim).is_some_and(Option::is_none);
+            let first = self.claims.get(claim).and_then(|c| c.rules.iter().next());
+            if let (true, Some(rule)) = (unplaced, first) {
+                self.place(claim, rule);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(rules: &[usize]) -> Claim {
+        Claim { rules: rules.iter().copied().collect(), pinned: None }
+    }
+
+    #[test]
+    fn moves_an_approval_to_meet_every_rule() {
+        // x matches A and B, y only A. First-fit would put x in A and leave
+        // B unmet; the matching moves x to B.
+        let placed = assign(&[1, 1], &[claim(&[0, 1]), claim(&[0])]);
+        assert_eq!(placed, vec![Some(1), Some(0)]);
+    }
+
+    #[test]
+    fn meets_the_most_rules_when_not_all_can_be_met() {
+        // A needs 2, B needs 1, C needs 1. x: A,B; y: A,C. Max flow alone may
+        // fill A with both; the search meets B and C instead (two rules).
+        let placed = assign(&[2, 1, 1], &[claim(&[0, 1]), claim(&[0, 2])]);
+        let met_b = placed.contains(&Some(1));
+        let met_c = placed.contains(&Some(2));
+        assert!(met_b && met_c, "{placed:?}");
+    }
+
+    #[test]
+    fn pinned_approvals_stay_where_pinned() {
+        let pinned = Claim { rules: [0, 1].into_iter().collect(), pinned: Some(0) };
+        let placed = assign(&[1, 1], &[pinned, claim(&[0, 1])]);
+        assert_eq!(placed, vec![Some(0), Some(1)]);
+    }
+
+    #[test]
+    fn surplus_counts_for_its_first_rule() {
+        let placed = assign(&[1], &[claim(&[0]), claim(&[0])]);
+        assert_eq!(placed, vec![Some(0), Some(0)]);
+    }
+}

@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+pub mod compat;
+mod error;
+pub mod gate;
+mod id;
+pub mod memory;
+pub mod policy;
+pub mod ports;
+mod principal;
+pub mod scenario;
+pub mod service;
+
+pub use error::{ErrorKind, GateError};
+pub use gate::{Action, Approve, Command, Effect, Event, Gate, Notification, Reason, Run, Status, Vote};
+pub use id::{GateId, IdError, MAX_ID_BYTES, PrincipalId};
+pub use policy::{Policy, PolicyError};
+pub use principal::{Principal, PrincipalKind};
