@@ -133,7 +133,9 @@ pub enum GateError {
     },
     /// The principal already voted and the policy does not let them act
     /// again.
-    #[error("`{principal}` has already {previous} gate `{gate}`, and its policy does not let a vote be repeated or changed")]
+    #[error(
+        "`{principal}` has already {previous} gate `{gate}`, and its policy does not let a vote be repeated or changed"
+    )]
     AlreadyDecided {
         /// The gate.
         gate: GateId,

@@ -100,14 +100,8 @@ fn approve(gate: &Gate, approve: &Approve, now: DateTime<Utc>) -> Result<Vec<Eve
     }
     let inputs = gate.policy.resolve_inputs(&approve.inputs)?;
     let claim = gate.claim(rules, rule);
-    let mut events = vec![Event::Approved {
-        by: by.clone(),
-        rules,
-        rule,
-        inputs,
-        comment: approve.comment.clone(),
-        at: now,
-    }];
+    let mut events =
+        vec![Event::Approved { by: by.clone(), rules, rule, inputs, comment: approve.comment.clone(), at: now }];
     if gate.is_met(&gate.assignment(Some(claim))) {
         events.push(ended(Status::Approved, Reason::Quorum, None, None, now));
     }
@@ -235,7 +229,12 @@ fn ended(
 
 /// The checks on an actor that need no inputs: the time, the gate waiting,
 /// an earlier vote, the executor, the disallowed list, the rules.
-pub(super) fn check_actor(gate: &Gate, by: &Principal, action: Action, now: DateTime<Utc>) -> Result<RuleSet, GateError> {
+pub(super) fn check_actor(
+    gate: &Gate,
+    by: &Principal,
+    action: Action,
+    now: DateTime<Utc>,
+) -> Result<RuleSet, GateError> {
     if now < gate.last_at {
         return Err(GateError::TimeWentBackwards { last: gate.last_at, now });
     }

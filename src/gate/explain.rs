@@ -129,7 +129,9 @@ impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "gate `{}` is {}", self.gate, self.status)?;
         match (&self.reason, &self.rejected_by) {
-            (Some(Reason::Rejected | Reason::Superseded), Some(by)) => write!(f, " ({}, by `{by}`)", self.reason_text())?,
+            (Some(Reason::Rejected | Reason::Superseded), Some(by)) => {
+                write!(f, " ({}, by `{by}`)", self.reason_text())?
+            }
             (Some(_), _) => write!(f, " ({})", self.reason_text())?,
             (None, _) if self.remaining > 0 => write!(f, ": {} more approval(s) needed", self.remaining)?,
             (None, _) => {}

@@ -195,8 +195,13 @@ impl Gate {
             }
             Event::Assigned { to, .. } => self.assigned_to = Some(to.clone()),
             Event::Ended { status, reason, by, comment, at } => {
-                self.ending =
-                    Some(Ending { status: *status, reason: *reason, by: by.clone(), comment: comment.clone(), at: *at });
+                self.ending = Some(Ending {
+                    status: *status,
+                    reason: *reason,
+                    by: by.clone(),
+                    comment: comment.clone(),
+                    at: *at,
+                });
             }
         }
     }

@@ -20,8 +20,8 @@ pub use input::{Constraint, Input, InputError, InputMode, MAX_INPUT_VALUE_BYTES}
 pub use pattern::{Pattern, PatternError};
 pub use rule::{Approver, Rule, RuleSet};
 pub use settings::{
-    AdminRule, AutoApproval, Concurrency, Counting, Disallowed, Environments, ExecutionHistory,
-    ExecutorRule, Origin, Outputs, Revote, RuleNaming, Schedule, Supersede, Timeout, TimeoutOutcome,
+    AdminRule, AutoApproval, Concurrency, Counting, Disallowed, Environments, ExecutionHistory, ExecutorRule, Origin,
+    Outputs, Revote, RuleNaming, Schedule, Supersede, Timeout, TimeoutOutcome,
 };
 pub use span::{Span, SpanError};
 

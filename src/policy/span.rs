@@ -11,7 +11,7 @@ use std::fmt;
 /// ```
 /// use approval_gate::policy::Span;
 /// let span: Span = "1w 2d 3h 30m 10s 100ms".parse()?;
-/// assert_eq!(span.as_millis(), 797_410_100);
+/// assert_eq!(span.as_millis(), 790_210_100);
 /// assert_eq!(span.to_string(), "1w 2d 3h 30m 10s 100ms");
 /// assert!("2 days".parse::<Span>().is_err());
 /// # Ok::<(), approval_gate::policy::SpanError>(())
@@ -30,14 +30,8 @@ pub struct SpanError {
     problem: &'static str,
 }
 
-const UNITS: [(&str, i64); 6] = [
-    ("w", 7 * 24 * 3_600_000),
-    ("d", 24 * 3_600_000),
-    ("h", 3_600_000),
-    ("m", 60_000),
-    ("s", 1_000),
-    ("ms", 1),
-];
+const UNITS: [(&str, i64); 6] =
+    [("w", 7 * 24 * 3_600_000), ("d", 24 * 3_600_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
 
 impl Span {
     /// The span of `millis` milliseconds, if positive.

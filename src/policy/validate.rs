@@ -1,8 +1,8 @@
 //! The checks that make a [`PolicySpec`] a [`Policy`](super::Policy).
 
 use super::{
-    Approver, AutoApproval, Constraint, Disallowed, Input, MAX_APPROVERS, MAX_DISALLOWED, MAX_INPUTS,
-    MAX_REQUIRED, MAX_RULES, MAX_TEXT_BYTES, PolicyError, PolicySpec, Rule,
+    Approver, AutoApproval, Constraint, Disallowed, Input, MAX_APPROVERS, MAX_DISALLOWED, MAX_INPUTS, MAX_REQUIRED,
+    MAX_RULES, MAX_TEXT_BYTES, PolicyError, PolicySpec, Rule,
 };
 use std::collections::BTreeSet;
 
@@ -18,7 +18,9 @@ pub(super) fn check(spec: &PolicySpec) -> Result<(), PolicyError> {
     if let Some(auto) = &spec.auto_approval {
         auto_approval(auto)?;
     }
-    for (field, list) in [("environments.only", &spec.environments.only), ("environments.skip", &spec.environments.skip)] {
+    for (field, list) in
+        [("environments.only", &spec.environments.only), ("environments.skip", &spec.environments.skip)]
+    {
         names(field, list)?;
     }
     if !(1..=MAX_COMMENT_LIMIT).contains(&spec.max_comment_bytes) {
