@@ -1,0 +1,39 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, reason = "each test file uses a different part")]
+
+use approval_gate::policy::{Policy, PolicySpec};
+use approval_gate::{Event, Gate, GateId, Principal, PrincipalId, Run};
+use chrono::{DateTime, TimeZone, Utc};
+
+/// 2026-11-22 09:00 UTC plus `minutes`.
+pub(crate) fn at(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap() + chrono::TimeDelta::minutes(minutes)
+}
+
+pub(crate) fn native(json: &str) -> Policy {
+    let spec: PolicySpec = serde_json::from_str(json).unwrap();
+    Policy::new(spec).unwrap()
+}
+
+pub(crate) fn user(id: &str, groups: &[&str]) -> Principal {
+    Principal::user(id).unwrap().with_groups(groups.iter().copied())
+}
+
+pub(crate) fn run(executor: &str) -> Run {
+    Run::new(PrincipalId::new(executor).unwrap())
+}
+
+/// Opens gate `id` at minute 0 and returns it with its events.
+pub(crate) fn open(id: &str, policy: Policy, executor: &str) -> (Gate, Vec<Event>) {
+    let events = Gate::open(GateId::new(id).unwrap(), policy, run(executor), at(0)).unwrap();
+    (Gate::replay(&events).unwrap(), events)
+}
+
+/// Decides and applies, returning the new events.
+pub(crate) fn apply(gate: &mut Gate, command: &approval_gate::Command, now: DateTime<Utc>) -> Vec<Event> {
+    let events = gate.decide(command, now).unwrap();
+    for event in &events {
+        gate.evolve(event);
+    }
+    events
+}

@@ -1,0 +1,199 @@
+//! The engine's promises that a scenario file cannot express: effects,
+//! explanations, replay, serde round trips, and refusals that change nothing.
+
+mod common;
+
+use approval_gate::gate::{Effect, NotificationKind};
+use approval_gate::{Action, Approve, Command, ErrorKind, Event, Gate, GateError, Status};
+use common::{apply, at, native, open, user};
+
+const TWO_RULES: &str = r#"{
+    "name": "production",
+    "message": "ship it?",
+    "rules": [
+        {"name": "sre", "required": 2, "approvers": [{"group": "sre"}]},
+        {"name": "security", "required": 1, "approvers": [{"group": "sec"}]}
+    ],
+    "timeout": {"after": "2h"},
+    "disallowed": [{"email": "Eve@Example.com"}]
+}"#;
+
+fn approve(id: &str, groups: &[&str]) -> Command {
+    Command::Approve(Approve::by(user(id, groups)))
+}
+
+#[test]
+fn opening_notifies_every_approver_and_asks_to_be_woken_at_the_timeout() {
+    let (gate, events) = open("g", native(TWO_RULES), "carol");
+    let effects = gate.effects(&events);
+    let Effect::Notify(notification) = &effects[0] else { panic!("{effects:?}") };
+    assert_eq!(notification.kind, NotificationKind::ApprovalRequired);
+    assert_eq!(notification.key, "g/1/approval_required");
+    assert_eq!(notification.recipients.len(), 2, "{:?}", notification.recipients);
+    assert!(notification.text.contains("ship it?"));
+    assert_eq!(effects[1], Effect::WakeAt { gate: gate.id().clone(), at: at(120) });
+    assert_eq!(gate.next_deadline(), Some(at(120)));
+}
+
+#[test]
+fn each_decision_and_the_outcome_notify_with_stable_keys() {
+    let (mut gate, _) = open("g", native(TWO_RULES), "carol");
+    let first = apply(&mut gate, &approve("ann", &["sre"]), at(1));
+    let keys = |events: &[Event], gate: &Gate| -> Vec<String> {
+        gate.effects(events)
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::Notify(n) => Some(n.key),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(keys(&first, &gate), ["g/2/approved"]);
+    apply(&mut gate, &approve("bob", &["sre"]), at(2));
+    let last = apply(&mut gate, &approve("sam", &["sec"]), at(3));
+    assert_eq!(keys(&last, &gate), ["g/4/approved", "g/5/ended"]);
+    assert_eq!(gate.status(), Status::Approved);
+}
+
+#[test]
+fn superseding_policies_ask_the_host_to_reject_older_runs_on_each_approval() {
+    let policy = native(
+        r#"{"rules": [{"required": 2, "approvers": [{"group": "sre"}]}], "supersede": "reject_older_waiting"}"#,
+    );
+    let (mut gate, _) = open("new", policy, "carol");
+    let events = apply(&mut gate, &approve("ann", &["sre"]), at(1));
+    let supersession = gate
+        .effects(&events)
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::RejectSuperseded(s) => Some(s),
+            _ => None,
+        })
+        .expect("an approval that does not reach quorum still supersedes (Harness rejectPreviousExecutions)");
+    assert_eq!(supersession.newer.as_str(), "new");
+    assert_eq!(supersession.by.unwrap().id().as_str(), "ann");
+}
+
+#[test]
+fn blocking_policies_hold_and_release_other_deployments() {
+    let policy = native(r#"{"rules": [{"required": 1, "approvers": ["anyone"]}], "concurrency": "block"}"#);
+    let (mut gate, events) = open("g", policy, "carol");
+    assert!(gate.effects(&events).contains(&Effect::Block { gate: gate.id().clone() }));
+    let events = apply(&mut gate, &approve("ann", &[]), at(1));
+    assert!(gate.effects(&events).contains(&Effect::Unblock { gate: gate.id().clone() }));
+}
+
+#[test]
+fn explanation_gives_each_rule_its_count_and_who_counted() {
+    let (mut gate, _) = open("g", native(TWO_RULES), "carol");
+    apply(&mut gate, &approve("ann", &["sre", "sec"]), at(1));
+    apply(&mut gate, &approve("bob", &["sre"]), at(2));
+    let explanation = gate.explain();
+    assert_eq!(explanation.status, Status::Waiting);
+    // Either placement meets one rule; the matching fills rules in
+    // declaration order, so sre holds both.
+    let counted: Vec<(&str, Vec<&str>, u32)> = explanation
+        .rules
+        .iter()
+        .map(|r| (r.name.as_str(), r.counted.iter().map(|id| id.as_str()).collect(), r.remaining))
+        .collect();
+    assert_eq!(counted, [("sre", vec!["ann", "bob"], 0), ("security", vec![], 1)]);
+    assert_eq!(explanation.remaining, 1);
+    let text = explanation.to_string();
+    assert!(text.starts_with("gate `g` is waiting: 1 more approval(s) needed"), "{text}");
+    assert!(text.contains("ends by itself at 2026-11-22T11:00:00+00:00"), "{text}");
+}
+
+#[test]
+fn may_says_exactly_why_a_principal_may_not_act() {
+    let (mut gate, _) = open("g", native(TWO_RULES), "carol");
+    let kind = |gate: &Gate, who, action| gate.may(&who, action, at(5)).unwrap_err().kind();
+    assert_eq!(kind(&gate, user("zed", &["web"]), Action::Approve), ErrorKind::NotEligible);
+    assert_eq!(kind(&gate, user("carol", &["sre"]), Action::Approve), ErrorKind::ExecutorNotAllowed);
+    let eve = user("eve", &["sre"]).with_email("eve@example.COM");
+    assert_eq!(kind(&gate, eve, Action::Reject), ErrorKind::UserDisallowed);
+    apply(&mut gate, &approve("ann", &["sre"]), at(1));
+    assert_eq!(kind(&gate, user("ann", &["sre"]), Action::Reject), ErrorKind::AlreadyDecided);
+    let ok = gate.may(&user("sam", &["sec"]), Action::Approve, at(5)).unwrap();
+    assert_eq!(ok.rules, ["security"]);
+    // The executor may still reject under the native default.
+    assert!(gate.may(&user("carol", &["sre"]), Action::Reject, at(5)).is_ok());
+    apply(&mut gate, &Command::Reject { by: user("sam", &["sec"]), comment: None }, at(5));
+    assert_eq!(kind(&gate, user("bob", &["sre"]), Action::Approve), ErrorKind::NotWaiting);
+}
+
+#[test]
+fn replaying_the_events_rebuilds_the_live_gate() {
+    let (mut gate, mut log) = open("g", native(TWO_RULES), "carol");
+    for (minute, command) in [
+        (1, approve("ann", &["sre", "sec"])),
+        (2, Command::Assign { to: user("bob", &["sre"]) }),
+        (3, approve("bob", &["sre"])),
+        (4, approve("sam", &["sec"])),
+    ] {
+        log.extend(apply(&mut gate, &command, at(minute)));
+    }
+    assert_eq!(gate.status(), Status::Approved);
+    assert_eq!(Gate::replay(&log).unwrap(), gate);
+}
+
+#[test]
+fn events_policies_and_gates_survive_a_json_round_trip() {
+    let (mut gate, mut log) = open("g", native(TWO_RULES), "carol");
+    log.extend(apply(&mut gate, &approve("ann", &["sre"]), at(1)));
+    let json = serde_json::to_string(&log).unwrap();
+    let back: Vec<Event> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, log);
+    let gate_json = serde_json::to_string(&gate).unwrap();
+    assert_eq!(serde_json::from_str::<Gate>(&gate_json).unwrap(), gate);
+    let policy = gate.policy().clone();
+    let policy_json = serde_json::to_string(&policy).unwrap();
+    assert_eq!(serde_json::from_str::<approval_gate::Policy>(&policy_json).unwrap(), policy);
+}
+
+#[test]
+fn the_gate_keeps_the_policy_it_opened_with() {
+    let (gate, events) = open("g", native(TWO_RULES), "carol");
+    let Event::Opened { policy, .. } = &events[0] else { panic!() };
+    assert_eq!(**policy, *gate.policy(), "the policy is snapshotted into the opening event");
+}
+
+#[test]
+fn a_deadline_that_passed_refuses_actions_until_ticked() {
+    let (mut gate, _) = open("g", native(TWO_RULES), "carol");
+    let late = gate.decide(&approve("ann", &["sre"]), at(121)).unwrap_err();
+    assert_eq!(late.kind(), ErrorKind::NotWaiting);
+    let events = apply(&mut gate, &Command::Tick, at(121));
+    assert_eq!(events.len(), 1);
+    assert_eq!(gate.status(), Status::Expired);
+    assert_eq!(gate.ending().unwrap().at, at(120), "the gate ended at its deadline, not at the tick");
+    assert!(gate.decide(&Command::Tick, at(200)).unwrap().is_empty(), "an ended gate never changes");
+}
+
+#[test]
+fn refusals_name_the_value_and_change_nothing() {
+    let (mut gate, _) = open("g", native(TWO_RULES), "carol");
+    let before = gate.clone();
+    let long = Command::Approve(Approve::by(user("ann", &["sre"])).comment("x".repeat(65_537)));
+    let error = gate.decide(&long, at(1)).unwrap_err();
+    assert_eq!(error, GateError::CommentTooLong { len: 65_537, limit: 65_536 });
+    apply(&mut gate, &approve("ann", &["sre"]), at(5));
+    let backwards = gate.decide(&approve("bob", &["sre"]), at(4)).unwrap_err();
+    assert_eq!(backwards.kind(), ErrorKind::TimeWentBackwards);
+    assert!(backwards.to_string().contains("2026-11-22 09:04:00 UTC is before 2026-11-22 09:05:00 UTC"));
+    assert_ne!(gate, before);
+    let refused = gate.clone();
+    let _ = gate.decide(&approve("ann", &["sre"]), at(6));
+    assert_eq!(gate, refused);
+}
+
+#[test]
+fn unknown_fields_and_bad_values_in_the_native_format_are_refused_by_name() {
+    let unknown = serde_json::from_str::<approval_gate::policy::PolicySpec>(
+        r#"{"rules": [{"required": 1, "approvers": ["anyone"]}], "minimum": 2}"#,
+    );
+    assert!(unknown.unwrap_err().to_string().contains("unknown field `minimum`"));
+    let zero = serde_json::from_str::<approval_gate::Policy>(r#"{"rules": [{"required": 0, "approvers": ["anyone"]}]}"#);
+    let message = zero.unwrap_err().to_string();
+    assert!(message.contains("`rules[0].required` is `0`: must be from 1 to 1000"), "{message}");
+}

@@ -1,0 +1,173 @@
+//! The service and the embedded store: expected versions, retries on a
+//! conflict, the outbox, superseding across gates, ticking due gates.
+
+mod common;
+
+use approval_gate::gate::{Event, Notification};
+use approval_gate::memory::{MemoryStore, RecordingNotifier};
+use approval_gate::ports::{Append, AppendError, Conflict, GateIndex, Notifier, NotifyError, Store};
+use approval_gate::service::{Approvals, ServiceError};
+use approval_gate::{Approve, ErrorKind, GateId, Reason, Status};
+use chrono::{DateTime, Utc};
+use common::{at, native, run, user};
+use std::cell::Cell;
+use std::sync::Mutex;
+
+const ONE_OF_SRE: &str = r#"{"rules": [{"required": 1, "approvers": [{"group": "sre"}]}], "timeout": {"after": "1h"}}"#;
+
+fn gate(id: &str) -> GateId {
+    GateId::new(id).unwrap()
+}
+
+#[test]
+fn a_stale_append_is_refused_with_both_versions_and_writes_nothing() {
+    let store = MemoryStore::new();
+    let events = approval_gate::Gate::open(gate("g"), native(ONE_OF_SRE), run("carol"), at(0)).unwrap();
+    let opened = approval_gate::Gate::replay(&events).unwrap();
+    let index = GateIndex::of(&opened);
+    store.append(Append::new(&gate("g"), 0, &events, &[], &index)).unwrap();
+    let again = store.append(Append::new(&gate("g"), 0, &events, &[], &index)).unwrap_err();
+    assert_eq!(again, AppendError::Conflict(Conflict { gate: gate("g"), expected: 0, actual: 1 }));
+    assert_eq!(again.to_string(), "version conflict on gate `g`: expected version 0, found 1");
+    assert_eq!(store.load(&gate("g")).unwrap().len(), 1);
+}
+
+/// A store that lets another writer slip in an approval just before the
+/// first append it sees for a waiting gate.
+struct Racing {
+    inner: MemoryStore,
+    raced: Cell<bool>,
+}
+
+impl Store for Racing {
+    type Error = <MemoryStore as Store>::Error;
+    fn load(&self, gate: &GateId) -> Result<Vec<Event>, Self::Error> {
+        self.inner.load(gate)
+    }
+    fn append(&self, append: Append<'_>) -> Result<u64, AppendError<Self::Error>> {
+        if append.expected > 0 && !self.raced.replace(true) {
+            let mut rival = approval_gate::Gate::replay(&self.inner.load(append.gate).unwrap()).unwrap();
+            let bob = approval_gate::Command::Approve(Approve::by(user("bob", &["sre"])));
+            let events = rival.decide(&bob, at(1)).unwrap();
+            for event in &events {
+                rival.evolve(event);
+            }
+            let index = GateIndex::of(&rival);
+            self.inner.append(Append::new(append.gate, append.expected, &events, &[], &index)).unwrap();
+        }
+        self.inner.append(append)
+    }
+    fn waiting_with_key(&self, key: &str) -> Result<Vec<(GateId, DateTime<Utc>)>, Self::Error> {
+        self.inner.waiting_with_key(key)
+    }
+    fn due(&self, at: DateTime<Utc>, limit: usize) -> Result<Vec<GateId>, Self::Error> {
+        self.inner.due(at, limit)
+    }
+    fn pending(&self, limit: usize) -> Result<Vec<Notification>, Self::Error> {
+        self.inner.pending(limit)
+    }
+    fn delivered(&self, key: &str) -> Result<(), Self::Error> {
+        self.inner.delivered(key)
+    }
+}
+
+#[test]
+fn a_conflict_is_retried_by_deciding_again_on_the_new_state() {
+    let store = Racing { inner: MemoryStore::new(), raced: Cell::new(false) };
+    let approvals = Approvals::new(store, RecordingNotifier::new());
+    approvals.open(gate("g"), native(ONE_OF_SRE), run("carol"), at(0)).unwrap();
+    // bob's approval lands first and ends the gate; ann's, decided again,
+    // finds the gate approved.
+    let error = approvals.approve(&gate("g"), Approve::by(user("ann", &["sre"])), at(2)).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotWaiting);
+    let after = approvals.gate(&gate("g")).unwrap();
+    assert_eq!(after.status(), Status::Approved);
+    assert_eq!(after.approved_by().iter().map(|id| id.as_str()).collect::<Vec<_>>(), ["bob"]);
+}
+
+/// Fails the first `failures` deliveries, then records.
+struct Flaky {
+    failures: Mutex<u32>,
+    delivered: RecordingNotifier,
+}
+
+impl Notifier for Flaky {
+    fn deliver(&self, notification: &Notification) -> Result<(), NotifyError> {
+        let mut left = self.failures.lock().unwrap();
+        if *left > 0 {
+            *left -= 1;
+            return Err(NotifyError { key: notification.key.clone(), reason: "smtp down".into() });
+        }
+        self.delivered.deliver(notification)
+    }
+}
+
+#[test]
+fn undelivered_notifications_stay_in_the_outbox_until_delivered_once() {
+    let notifier = Flaky { failures: Mutex::new(3), delivered: RecordingNotifier::new() };
+    let approvals = Approvals::new(MemoryStore::new(), notifier);
+    approvals.open(gate("g"), native(ONE_OF_SRE), run("carol"), at(0)).unwrap();
+    approvals.approve(&gate("g"), Approve::by(user("ann", &["sre"])), at(1)).unwrap();
+    // open queues 1 notification, approve 2 more; of the four attempts so
+    // far the first three failed, so only the outcome went out.
+    assert_eq!(approvals.store().pending(10).unwrap().len(), 2);
+    assert_eq!(approvals.deliver_pending().unwrap(), 2);
+    assert!(approvals.store().pending(10).unwrap().is_empty());
+    let keys: Vec<String> = approvals.notifier().delivered.delivered().into_iter().map(|n| n.key).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, ["g/1/approval_required", "g/2/approved", "g/3/ended"]);
+    assert_eq!(keys.len(), 3, "each delivered exactly once: {keys:?}");
+}
+
+#[test]
+fn tick_ends_only_the_gates_that_are_due() {
+    let approvals = Approvals::new(MemoryStore::new(), RecordingNotifier::new());
+    approvals.open(gate("early"), native(ONE_OF_SRE), run("carol"), at(0)).unwrap();
+    approvals.open(gate("late"), native(ONE_OF_SRE), run("carol"), at(30)).unwrap();
+    let ended = approvals.tick(at(61)).unwrap();
+    assert_eq!(ended.iter().map(|g| g.id().as_str()).collect::<Vec<_>>(), ["early"]);
+    assert_eq!(approvals.gate(&gate("early")).unwrap().status(), Status::Expired);
+    assert_eq!(approvals.gate(&gate("late")).unwrap().status(), Status::Waiting);
+    assert!(approvals.tick(at(62)).unwrap().is_empty(), "an ended gate leaves the due index");
+}
+
+#[test]
+fn approving_a_newer_run_rejects_older_waiting_runs_the_approver_may_act_on() {
+    let policy = native(
+        r#"{"rules": [{"required": 2, "approvers": [{"group": "sre"}]}], "executor": "may_not_act", "supersede": "reject_older_waiting"}"#,
+    );
+    let approvals = Approvals::new(MemoryStore::new(), RecordingNotifier::new());
+    let at_step = |executor: &str| {
+        let mut r = run(executor);
+        r.pipeline = Some("deploy".into());
+        r.step = Some("approve".into());
+        r
+    };
+    approvals.open(gate("old-1"), policy.clone(), at_step("carol"), at(0)).unwrap();
+    approvals.open(gate("old-2"), policy.clone(), at_step("ann"), at(1)).unwrap();
+    let mut elsewhere = at_step("carol");
+    elsewhere.service = Some("billing".into());
+    approvals.open(gate("other"), policy.clone(), elsewhere, at(2)).unwrap();
+    approvals.open(gate("new"), policy, at_step("carol"), at(3)).unwrap();
+    approvals.approve(&gate("new"), Approve::by(user("ann", &["sre"])), at(4)).unwrap();
+    let old1 = approvals.gate(&gate("old-1")).unwrap();
+    assert_eq!((old1.status(), old1.reason()), (Status::Rejected, Some(Reason::Superseded)));
+    assert_eq!(old1.rejected_by().unwrap().as_str(), "ann");
+    // ann executed old-2 and may not act on it: Harness skips it.
+    assert_eq!(approvals.gate(&gate("old-2")).unwrap().status(), Status::Waiting);
+    assert_eq!(approvals.gate(&gate("other")).unwrap().status(), Status::Waiting);
+    assert_eq!(approvals.gate(&gate("new")).unwrap().status(), Status::Waiting);
+}
+
+#[test]
+fn unknown_and_duplicate_gates_are_refused() {
+    let approvals = Approvals::new(MemoryStore::new(), RecordingNotifier::new());
+    let missing = approvals.approve(&gate("nope"), Approve::by(user("ann", &["sre"])), at(0)).unwrap_err();
+    assert!(matches!(&missing, ServiceError::UnknownGate(id) if id.as_str() == "nope"));
+    approvals.open(gate("g"), native(ONE_OF_SRE), run("carol"), at(0)).unwrap();
+    let twice = approvals.open(gate("g"), native(ONE_OF_SRE), run("carol"), at(1)).unwrap_err();
+    assert_eq!(twice.kind(), ErrorKind::DuplicateGate);
+    assert_eq!(approvals.store().load(&gate("g")).unwrap().len(), 1, "the refused open wrote nothing");
+}
