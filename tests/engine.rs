@@ -1,5 +1,12 @@
 //! The engine's promises that a scenario file cannot express: effects,
 //! explanations, replay, serde round trips, and refusals that change nothing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 
@@ -57,9 +64,8 @@ fn each_decision_and_the_outcome_notify_with_stable_keys() {
 
 #[test]
 fn superseding_policies_ask_the_host_to_reject_older_runs_on_each_approval() {
-    let policy = native(
-        r#"{"rules": [{"required": 2, "approvers": [{"group": "sre"}]}], "supersede": "reject_older_waiting"}"#,
-    );
+    let policy =
+        native(r#"{"rules": [{"required": 2, "approvers": [{"group": "sre"}]}], "supersede": "reject_older_waiting"}"#);
     let (mut gate, _) = open("new", policy, "carol");
     let events = apply(&mut gate, &approve("ann", &["sre"]), at(1));
     let supersession = gate
@@ -193,7 +199,8 @@ fn unknown_fields_and_bad_values_in_the_native_format_are_refused_by_name() {
         r#"{"rules": [{"required": 1, "approvers": ["anyone"]}], "minimum": 2}"#,
     );
     assert!(unknown.unwrap_err().to_string().contains("unknown field `minimum`"));
-    let zero = serde_json::from_str::<approval_gate::Policy>(r#"{"rules": [{"required": 0, "approvers": ["anyone"]}]}"#);
+    let zero =
+        serde_json::from_str::<approval_gate::Policy>(r#"{"rules": [{"required": 0, "approvers": ["anyone"]}]}"#);
     let message = zero.unwrap_err().to_string();
     assert!(message.contains("`rules[0].required` is `0`: must be from 1 to 1000"), "{message}");
 }

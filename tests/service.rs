@@ -1,5 +1,12 @@
 //! The service and the embedded store: expected versions, retries on a
 //! conflict, the outbox, superseding across gates, ticking due gates.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, reason = "each test file uses a different part")]
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
 use approval_gate::policy::{Policy, PolicySpec};
 use approval_gate::{Event, Gate, GateId, Principal, PrincipalId, Run};
