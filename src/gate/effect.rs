@@ -118,7 +118,10 @@ impl Gate {
             Event::Opened { at, .. } => {
                 let ends_now = self.status() == Status::Skipped;
                 if !ends_now {
-                    let text = format!("approval required for `{name}`: {}", spec.message);
+                    let text = match spec.message.as_str() {
+                        "" => format!("approval required for `{name}`"),
+                        message => format!("approval required for `{name}`: {message}"),
+                    };
                     effects.push(self.notify(version, super::NotificationKind::ApprovalRequired, text, *at));
                     if let Some(deadline) = self.deadline_from_open() {
                         effects.push(Effect::WakeAt { gate: self.id.clone(), at: deadline });

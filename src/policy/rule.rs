@@ -24,16 +24,17 @@ use serde::{Deserialize, Serialize};
 pub enum Approver {
     /// One user, by principal id.
     User(String),
-    /// Every member of a group (Harness user group, GitLab group, Octopus
+    /// Every user in a group (Harness user group, GitLab group, Octopus
     /// team).
     Group(String),
     /// One service account, by principal id. Service accounts match only
     /// entries that name them.
     ServiceAccount(String),
-    /// Every principal whose access level is at least this (GitLab roles:
+    /// Every user whose access level is at least this (GitLab roles:
     /// 30 Developer, 40 Maintainer, 50 Owner, 60 Admin).
     MinAccessLevel(u16),
-    /// Any principal at all (an Octopus step with no responsible team).
+    /// Any principal at all, service accounts included (an Octopus step with
+    /// no responsible team).
     Anyone,
 }
 
@@ -43,9 +44,11 @@ impl Approver {
         let is_user = principal.kind() == PrincipalKind::User;
         match self {
             Self::User(id) => is_user && principal.id().as_str() == id,
-            Self::Group(group) => principal.in_group(group),
+            // Service accounts match only entries that name them (Harness
+            // authorizes a service account only when it is listed).
+            Self::Group(group) => is_user && principal.in_group(group),
             Self::ServiceAccount(id) => !is_user && principal.id().as_str() == id,
-            Self::MinAccessLevel(min) => principal.access_level().is_some_and(|level| level >= *min),
+            Self::MinAccessLevel(min) => is_user && principal.access_level().is_some_and(|level| level >= *min),
             Self::Anyone => true,
         }
     }
