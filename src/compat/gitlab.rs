@@ -123,7 +123,7 @@
 //!   principals than it requires, so the import is refused at
 //!   `approval_rules[i].required_approvals` or `required_approval_count`.
 
-use super::harness::{Stray, flag, indexed, list_or_null, misplaced, renamed, whole};
+use super::lenient::{Stray, flag, indexed, list_or_null, misplaced, renamed, whole};
 use crate::policy::{
     AdminRule, Approver, Counting, ExecutorRule, Origin, Outputs, Policy, PolicyError, PolicySpec, Revote, Rule,
     RuleNaming,
@@ -131,7 +131,7 @@ use crate::policy::{
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-pub use super::harness::Scalar;
+pub use super::lenient::Scalar;
 
 /// GitLab's limit on an approval comment.
 const MAX_COMMENT: usize = 255;
@@ -146,7 +146,7 @@ const ACCESS_LEVELS: [(u16, &str); 4] =
 #[non_exhaustive]
 pub struct ProtectedEnvironment {
     /// The environment's name (or wildcard, `*-release`).
-    #[serde(default, deserialize_with = "super::harness::text", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "super::lenient::text", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Who may deploy; in unified mode, also who may approve.
     #[serde(default, deserialize_with = "list_or_null")]
@@ -176,7 +176,7 @@ pub struct DeployAccessLevel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_level: Option<Scalar>,
     /// GitLab's human name for the entry; informational.
-    #[serde(default, deserialize_with = "super::harness::text", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "super::lenient::text", skip_serializing_if = "Option::is_none")]
     pub access_level_description: Option<String>,
     /// A user id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,7 +208,7 @@ pub struct ApprovalRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_level: Option<Scalar>,
     /// GitLab's human name for the rule (user, group or role name).
-    #[serde(default, deserialize_with = "super::harness::text", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "super::lenient::text", skip_serializing_if = "Option::is_none")]
     pub access_level_description: Option<String>,
     /// How many approvals the rule needs, 1 to 5; 1 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,8 +7,10 @@
 //! format (JSON, YAML through a YAML crate): the importers take any serde
 //! deserializer.
 
+mod deadline;
 pub mod gitlab;
 pub mod harness;
+mod lenient;
 pub mod octopus;
 
 use crate::policy::{Policy, PolicyError, PolicySpec};

@@ -92,7 +92,7 @@
 //!   lists are empty lists. A step with both lists keeps both: it runs in
 //!   the listed environments that are not excluded.
 
-use super::harness::{Stray, concrete, expression_error, indexed, is_expression, list_or_null, misplaced, renamed};
+use super::lenient::{Stray, concrete, expression_error, indexed, is_expression, list_or_null, misplaced, renamed};
 use crate::policy::{
     AdminRule, Approver, Concurrency, Counting, Environments, ExecutorRule, Origin, Outputs, Policy, PolicyError,
     PolicySpec, Revote, Rule, Supersede,
@@ -109,10 +109,10 @@ const BLOCK: &str = "Properties.Octopus.Action.Manual.BlockConcurrentDeployments
 #[non_exhaustive]
 pub struct Step {
     /// The step's name.
-    #[serde(default, deserialize_with = "super::harness::text", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "super::lenient::text", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `Octopus.Manual`.
-    #[serde(default, deserialize_with = "super::harness::text", skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "super::lenient::text", skip_serializing_if = "Option::is_none")]
     pub action_type: Option<String>,
     /// Run only for these environments; empty means all.
     #[serde(default, deserialize_with = "list_or_null", skip_serializing_if = "Vec::is_empty")]
@@ -136,7 +136,7 @@ pub struct Properties {
     #[serde(
         rename = "Octopus.Action.Manual.Instructions",
         default,
-        deserialize_with = "super::harness::text",
+        deserialize_with = "super::lenient::text",
         skip_serializing_if = "Option::is_none"
     )]
     pub instructions: Option<String>,
@@ -144,7 +144,7 @@ pub struct Properties {
     #[serde(
         rename = "Octopus.Action.Manual.ResponsibleTeamIds",
         default,
-        deserialize_with = "super::harness::text",
+        deserialize_with = "super::lenient::text",
         skip_serializing_if = "Option::is_none"
     )]
     pub responsible_team_ids: Option<String>,
@@ -153,7 +153,7 @@ pub struct Properties {
     #[serde(
         rename = "Octopus.Action.Manual.BlockConcurrentDeployments",
         default,
-        deserialize_with = "super::harness::text",
+        deserialize_with = "super::lenient::text",
         skip_serializing_if = "Option::is_none"
     )]
     pub block_concurrent_deployments: Option<String>,
