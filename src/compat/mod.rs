@@ -1,5 +1,5 @@
 //! Importers: Harness, GitLab and Octopus configuration turned into one
-//! [`Policy`](crate::Policy).
+//! [`Policy`].
 //!
 //! Each importer is a set of serde types shaped like what the source system
 //! writes, plus a `to_policy` that follows the system's documented
