@@ -114,6 +114,9 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
     /// [`ServiceError::DuplicateGate`] when `id` is taken; a refusal of the
     /// engine; the store's failure.
     pub fn open(&self, id: GateId, policy: Policy, run: Run, now: DateTime<Utc>) -> Result<Gate, S> {
+        if !self.store.load(&id).map_err(ServiceError::Store)?.is_empty() {
+            return Err(ServiceError::DuplicateGate(id));
+        }
         let events = Gate::open(id.clone(), policy, run, now)?;
         let gate = Gate::replay(&events).map_err(|source| ServiceError::Corrupt { gate: id.clone(), source })?;
         match self.commit(&gate, 0, &events) {

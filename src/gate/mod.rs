@@ -187,9 +187,10 @@ impl Gate {
                 });
                 self.recount();
             }
-            Event::Rejected { by, rule, comment, .. } => {
-                // A changed vote (GitLab's upsert) replaces the approval.
-                self.approvals.retain(|a| a.by.id() != by.id() || (rule.is_some() && a.rule != *rule));
+            Event::Rejected { by, comment, .. } => {
+                // A changed vote (GitLab's upsert) withdraws the rejecter's
+                // approvals: they no longer stand behind the run.
+                self.approvals.retain(|a| a.by.id() != by.id());
                 self.rejection = Some((by.id().clone(), comment.clone()));
                 self.recount();
             }
