@@ -102,7 +102,7 @@ fn approve(gate: &Gate, approve: &Approve, now: DateTime<Utc>) -> Result<Vec<Eve
     let claim = gate.claim(rules, rule);
     let mut events =
         vec![Event::Approved { by: by.clone(), rules, rule, inputs, comment: approve.comment.clone(), at: now }];
-    if gate.is_met(&gate.assignment(Some(claim))) {
+    if gate.would_be_met(claim) {
         events.push(ended(Status::Approved, Reason::Quorum, None, None, now));
     }
     Ok(events)

@@ -4,6 +4,9 @@
 use super::{Action, Gate, Reason, Status};
 use crate::error::GateError;
 use crate::id::{GateId, PrincipalId};
+#[cfg(doc)]
+use crate::policy::Policy;
+use crate::policy::RuleSet;
 use crate::principal::Principal;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -54,8 +57,8 @@ pub struct RuleProgress {
 pub struct Eligibility {
     /// The action.
     pub action: Action,
-    /// The names of the rules the principal matches.
-    pub rules: Vec<String>,
+    /// The rules the principal matches (names: [`Policy::rule_name`]).
+    pub rules: RuleSet,
 }
 
 impl Gate {
@@ -75,6 +78,7 @@ impl Gate {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn explain(&self) -> Explanation {
+        let assignment = self.best_assignment();
         let rules = self
             .policy
             .rules()
@@ -84,7 +88,7 @@ impl Gate {
                 let counted: Vec<PrincipalId> = self
                     .approvals
                     .iter()
-                    .zip(&self.counted)
+                    .zip(&assignment)
                     .filter(|(_, r)| **r == Some(index))
                     .map(|(a, _)| a.by.id().clone())
                     .collect();
@@ -120,7 +124,6 @@ impl Gate {
     /// The [`GateError`] that [`Gate::decide`] would return for the action.
     pub fn may(&self, principal: &Principal, action: Action, now: DateTime<Utc>) -> Result<Eligibility, GateError> {
         let rules = super::decide::check_actor(self, principal, action, now)?;
-        let rules = rules.iter().map(|index| self.policy.rule_name(index)).collect();
         Ok(Eligibility { action, rules })
     }
 }

@@ -93,9 +93,10 @@ pub struct Gate {
     rejection: Option<(PrincipalId, Option<String>)>,
     assigned_to: Option<PrincipalId>,
     ending: Option<Ending>,
-    /// Derived: the rule each approval counts for, kept up to date by
-    /// `evolve` so reading a gate's progress costs nothing.
-    counted: Vec<Option<usize>>,
+    /// Derived: a maximum matching of approvals to rules, extended by
+    /// `evolve` one approval at a time so reading a gate's progress costs
+    /// next to nothing.
+    matched: Vec<Option<usize>>,
 }
 
 /// A list of events that does not start with [`Event::Opened`].
@@ -149,7 +150,7 @@ impl Gate {
             rejection: None,
             assigned_to: None,
             ending: None,
-            counted: Vec::new(),
+            matched: Vec::new(),
         }
     }
 
@@ -185,14 +186,15 @@ impl Gate {
                     comment: comment.clone(),
                     at: *at,
                 });
-                self.recount();
+                let claims = self.claims(None);
+                tally::extend(&self.required(), &claims, &mut self.matched);
             }
             Event::Rejected { by, comment, .. } => {
                 // A changed vote (GitLab's upsert) withdraws the rejecter's
                 // approvals: they no longer stand behind the run.
                 self.approvals.retain(|a| a.by.id() != by.id());
                 self.rejection = Some((by.id().clone(), comment.clone()));
-                self.recount();
+                self.rematch();
             }
             Event::Assigned { to, .. } => self.assigned_to = Some(to.clone()),
             Event::Ended { status, reason, by, comment, at } => {
@@ -207,16 +209,26 @@ impl Gate {
         }
     }
 
-    fn recount(&mut self) {
-        self.counted = self.assignment(None);
+    /// Rebuilds the matching from scratch, after an approval was withdrawn.
+    fn rematch(&mut self) {
+        let claims = self.claims(None);
+        self.matched.clear();
+        for end in 1..=claims.len() {
+            if let Some(prefix) = claims.get(..end) {
+                tally::extend(&self.required(), prefix, &mut self.matched);
+            }
+        }
     }
 
-    /// The rule each approval counts for, with `extra` as one more approval.
-    fn assignment(&self, extra: Option<Claim>) -> Vec<Option<usize>> {
-        let required: Vec<u32> = self.policy.rules().iter().map(|rule| rule.required).collect();
+    fn required(&self) -> Vec<u32> {
+        self.policy.rules().iter().map(|rule| rule.required).collect()
+    }
+
+    /// Every approval as the matching sees it, with `extra` as one more.
+    fn claims(&self, extra: Option<Claim>) -> Vec<Claim> {
         let mut claims: Vec<Claim> = self.approvals.iter().map(|a| self.claim(a.rules, a.rule)).collect();
         claims.extend(extra);
-        tally::assign(&required, &claims)
+        claims
     }
 
     fn claim(&self, rules: RuleSet, rule: Option<u8>) -> Claim {
@@ -228,12 +240,19 @@ impl Gate {
         }
     }
 
-    /// Whether the assignment meets every rule.
-    fn is_met(&self, counted: &[Option<usize>]) -> bool {
-        self.policy.rules().iter().enumerate().all(|(index, rule)| {
-            let count = counted.iter().filter(|r| **r == Some(index)).count();
-            count as u64 >= u64::from(rule.required)
-        })
+    /// Whether one more approval, `extra`, would meet every rule.
+    fn would_be_met(&self, extra: Claim) -> bool {
+        let required = self.required();
+        let mut matched = self.matched.clone();
+        tally::extend(&required, &self.claims(Some(extra)), &mut matched);
+        let loads = tally::loads(required.len(), &matched);
+        required.iter().zip(loads).all(|(need, load)| load as u64 >= u64::from(*need))
+    }
+
+    /// The rule each approval counts for, placed so that the most rules are
+    /// met; for explanations.
+    fn best_assignment(&self) -> Vec<Option<usize>> {
+        tally::assign(&self.required(), &self.claims(None))
     }
 
     /// The gate's id.
@@ -294,7 +313,13 @@ impl Gate {
 
     /// The approvals that count, in the order given.
     pub fn approved_by(&self) -> Vec<&PrincipalId> {
-        self.approvals.iter().zip(&self.counted).filter(|(_, rule)| rule.is_some()).map(|(a, _)| a.by.id()).collect()
+        // Every approval that matches a rule counts (surplus ones included),
+        // whatever rule the assignment gives it.
+        self.approvals
+            .iter()
+            .filter(|a| !self.claim(a.rules, a.rule).rules.is_empty() || a.rule.is_some())
+            .map(|a| a.by.id())
+            .collect()
     }
 
     /// Who rejected: the rejecting approver, or for a superseded run the
@@ -314,14 +339,14 @@ impl Gate {
     /// Approvals still needed, summed over the rules (0 once every rule is
     /// met).
     pub fn remaining(&self) -> u64 {
+        // Any maximum matching leaves the same total unmet, so the one kept
+        // up to date serves.
+        let loads = tally::loads(self.policy.rules().len(), &self.matched);
         self.policy
             .rules()
             .iter()
-            .enumerate()
-            .map(|(index, rule)| {
-                let count = self.counted.iter().filter(|r| **r == Some(index)).count() as u64;
-                u64::from(rule.required).saturating_sub(count)
-            })
+            .zip(loads)
+            .map(|(rule, load)| u64::from(rule.required).saturating_sub(load as u64))
             .sum()
     }
 

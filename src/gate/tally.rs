@@ -24,7 +24,55 @@ pub(crate) struct Claim {
     pub(crate) pinned: Option<usize>,
 }
 
-/// The rule each approval counts for (`None`: it matches no rule).
+/// Extends a maximum matching of all claims but the last (`matched`) to one
+/// of every claim. One augmenting path suffices, so an approval costs time
+/// linear in the approvals held rather than a new matching from scratch.
+pub(crate) fn extend(required: &[u32], claims: &[Claim], matched: &mut Vec<Option<usize>>) {
+    let capacity: Vec<usize> = required.iter().map(|need| *need as usize).collect();
+    let mut placed = std::mem::take(matched);
+    placed.resize(claims.len(), None);
+    let last = claims.len().saturating_sub(1);
+    let pinned = claims.last().and_then(|claim| claim.pinned);
+    if let Some(slot) = placed.get_mut(last) {
+        *slot = pinned;
+    }
+    let mut matching = Matching::resume(capacity, claims, placed);
+    let all = RuleSet::from_iter(0..required.len());
+    let mut visited = RuleSet::EMPTY;
+    match pinned {
+        None => {
+            matching.augment(last, all, &mut visited);
+        }
+        // A pinned approval takes its place whatever the rule holds; if that
+        // overfills the rule, one approval that could count elsewhere moves.
+        Some(rule) if matching.load.get(rule) > matching.capacity.get(rule) => {
+            visited.insert(rule);
+            let movable: Vec<usize> =
+                matching.members(rule).filter(|other| *other != last && matching.is_movable(*other)).collect();
+            for other in movable {
+                if matching.augment_moving(other, all, &mut visited) {
+                    break;
+                }
+            }
+        }
+        Some(_) => {}
+    }
+    *matched = matching.rule_of;
+}
+
+/// How many approvals each rule holds under `matched`.
+pub(crate) fn loads(rules: usize, matched: &[Option<usize>]) -> Vec<usize> {
+    let mut load = vec![0; rules];
+    for rule in matched.iter().flatten() {
+        if let Some(slot) = load.get_mut(*rule) {
+            *slot += 1;
+        }
+    }
+    load
+}
+
+/// The rule each approval counts for (`None`: it matches no rule), with the
+/// most rules met; for explanations.
 pub(crate) fn assign(required: &[u32], claims: &[Claim]) -> Vec<Option<usize>> {
     let capacity: Vec<usize> = required.iter().map(|need| *need as usize).collect();
     let mut matching = Matching::new(capacity.clone(), claims);
@@ -50,8 +98,13 @@ struct Matching<'a> {
 
 impl<'a> Matching<'a> {
     fn new(capacity: Vec<usize>, claims: &'a [Claim]) -> Self {
+        let rule_of = claims.iter().map(|claim| claim.pinned).collect();
+        Self::resume(capacity, claims, rule_of)
+    }
+
+    /// A matching that starts from an earlier placement of `claims`.
+    fn resume(capacity: Vec<usize>, claims: &'a [Claim], rule_of: Vec<Option<usize>>) -> Self {
         let mut load = vec![0; capacity.len()];
-        let rule_of: Vec<Option<usize>> = claims.iter().map(|claim| claim.pinned).collect();
         for rule in rule_of.iter().flatten() {
             if let Some(slot) = load.get_mut(*rule) {
                 *slot += 1;
@@ -201,6 +254,29 @@ mod tests {
         let pinned = Claim { rules: [0, 1].into_iter().collect(), pinned: Some(0) };
         let placed = assign(&[1, 1], &[pinned, claim(&[0, 1])]);
         assert_eq!(placed, vec![Some(0), Some(1)]);
+    }
+
+    #[test]
+    fn extending_one_claim_at_a_time_keeps_a_maximum_matching() {
+        // x: A,B; y: A. Adding y must move x from A to B.
+        let claims = [claim(&[0, 1]), claim(&[0])];
+        let mut matched = Vec::new();
+        extend(&[1, 1], &claims[..1], &mut matched);
+        assert_eq!(matched, vec![Some(0)]);
+        extend(&[1, 1], &claims, &mut matched);
+        assert_eq!(loads(2, &matched), vec![1, 1]);
+    }
+
+    #[test]
+    fn a_pinned_approval_moves_an_unpinned_one_out_of_its_rule() {
+        // An admin matching both rules sits in A; u2 pinned to A pushes the
+        // admin on to B, and both rules are met.
+        let pinned = Claim { rules: [0].into_iter().collect(), pinned: Some(0) };
+        let claims = [claim(&[0, 1]), pinned];
+        let mut matched = Vec::new();
+        extend(&[1, 1], &claims[..1], &mut matched);
+        extend(&[1, 1], &claims, &mut matched);
+        assert_eq!(matched, vec![Some(1), Some(0)]);
     }
 
     #[test]

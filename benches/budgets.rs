@@ -1,0 +1,199 @@
+//! One benchmark group per budget row of `shared/design.md`. Inputs are
+//! built outside the timed loop; results pass through `black_box`.
+//!
+//! ```text
+//! cargo bench --bench budgets
+//! ```
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "benches fail loudly"
+)]
+
+use approval_gate::compat::PolicyDocument;
+use approval_gate::policy::{Approver, Policy, PolicySpec, Rule};
+use approval_gate::scenario::{self, Scenario};
+use approval_gate::{Action, Approve, Command, Event, Gate, GateId, Principal, PrincipalId, Run};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap() + TimeDelta::seconds(seconds)
+}
+
+fn open(policy: Policy) -> (Gate, Vec<Event>) {
+    let events =
+        Gate::open(GateId::new("g").unwrap(), policy, Run::new(PrincipalId::new("carol").unwrap()), at(0)).unwrap();
+    (Gate::replay(&events).unwrap(), events)
+}
+
+/// A policy of one rule listing `groups` approver groups (`team-0` ...).
+fn groups_policy(groups: usize) -> Policy {
+    let approvers = (0..groups).map(|g| Approver::Group(format!("team-{g}")));
+    Policy::new(PolicySpec::new([Rule::new(2, approvers)])).unwrap()
+}
+
+fn eligibility(c: &mut Criterion) {
+    let mut group = c.benchmark_group("may this principal approve");
+    for groups in [3, 20] {
+        let (gate, _) = open(groups_policy(groups));
+        // A member of 5 groups, the last of the policy's among them.
+        let member = Principal::user("ann").unwrap().with_groups(
+            ["web", "db", "ops", "qa"].into_iter().map(String::from).chain([format!("team-{}", groups - 1)]),
+        );
+        let outsider = Principal::user("zed").unwrap().with_groups(["web", "db", "ops", "qa", "support"]);
+        group.bench_function(format!("{groups} groups, allowed"), |b| {
+            b.iter(|| black_box(gate.may(black_box(&member), Action::Approve, at(1)).is_ok()))
+        });
+        group.bench_function(format!("{groups} groups, refused"), |b| {
+            b.iter(|| black_box(gate.may(black_box(&outsider), Action::Approve, at(1)).is_err()))
+        });
+    }
+    group.finish();
+}
+
+/// Five overlapping rules, each needing more than 100 approvals can give, so
+/// the gate still waits after 100 decisions and every one needs assigning.
+fn five_rules() -> Policy {
+    let rules = (0..5).map(|r| {
+        Rule::new(30, [Approver::Group(format!("g{r}")), Approver::Group(format!("g{}", (r + 1) % 5))])
+            .named(format!("rule {r}"))
+    });
+    Policy::new(PolicySpec::new(rules)).unwrap()
+}
+
+fn hundred_decisions() -> Vec<Event> {
+    let (mut gate, mut events) = open(five_rules());
+    for i in 0..100 {
+        let who = Principal::user(format!("u{i}")).unwrap().with_groups([format!("g{}", i % 5)]);
+        let new = gate.decide(&Command::Approve(Approve::by(who)), at(i + 1)).unwrap();
+        for event in &new {
+            gate.evolve(event);
+        }
+        events.extend(new);
+    }
+    assert!(gate.is_waiting());
+    events
+}
+
+fn status_after_decisions(c: &mut Criterion) {
+    let events = hundred_decisions();
+    let gate = Gate::replay(&events).unwrap();
+    c.bench_function("gate status from 100 recorded decisions, 5 rules", |b| {
+        b.iter(|| {
+            let gate = black_box(&gate);
+            black_box((gate.status(), gate.remaining()))
+        })
+    });
+    c.bench_function("gate rebuilt from 100 recorded decisions, 5 rules", |b| {
+        b.iter(|| black_box(Gate::replay(black_box(&events)).unwrap().remaining()))
+    });
+}
+
+fn decide_and_evolve(c: &mut Criterion) {
+    let policy = Policy::new(PolicySpec::new([Rule::new(2, [Approver::Group("sre".into())])])).unwrap();
+    let (gate, _) = open(policy);
+    let command = Command::Approve(Approve::by(Principal::user("ann").unwrap().with_groups(["sre"])));
+    c.bench_function("decide + evolve of one approval", |b| {
+        b.iter_batched_ref(
+            || gate.clone(),
+            |gate| {
+                for event in gate.decide(black_box(&command), at(1)).unwrap() {
+                    gate.evolve(&event);
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+fn replay_million(c: &mut Criterion) {
+    // 200,000 gates of 5 events each: opened, three approvals, ended.
+    let policy = Policy::new(PolicySpec::new([Rule::new(3, [Approver::Group("sre".into())])])).unwrap();
+    let (template, opened) = open(policy);
+    let mut gate = template;
+    let mut stream = opened;
+    for name in ["ann", "bob", "cy"] {
+        let who = Principal::user(name).unwrap().with_groups(["sre"]);
+        let new = gate.decide(&Command::Approve(Approve::by(who)), at(1)).unwrap();
+        for event in &new {
+            gate.evolve(event);
+        }
+        stream.extend(new);
+    }
+    assert_eq!(stream.len(), 5);
+    let streams: Vec<Vec<Event>> = vec![stream; 200_000];
+    let mut group = c.benchmark_group("replay");
+    group.sample_size(10);
+    group.bench_function("1,000,000 events from memory", |b| {
+        b.iter(|| {
+            let mut approved = 0usize;
+            for stream in black_box(&streams) {
+                approved += usize::from(!Gate::replay(stream).unwrap().is_waiting());
+            }
+            black_box(approved)
+        })
+    });
+    group.finish();
+}
+
+const HARNESS: &str = r#"{"harness": {"type": "HarnessApproval", "name": "Approve", "identifier": "approve", "timeout": "1d",
+  "spec": {"approvalMessage": "Please review", "includePipelineExecutionHistory": true,
+    "approvers": {"userGroups": ["docs", "account.sre"], "minimumCount": 2, "disallowPipelineExecutor": true},
+    "approverInputs": [{"name": "ticket", "defaultValue": "", "regex": "CHG-[0-9]+"}, {"name": "region", "defaultValue": "eu", "allowedValues": "eu,us"}],
+    "isAutoRejectEnabled": true}}}"#;
+const GITLAB: &str = r#"{"gitlab": {"name": "production", "deploy_access_levels": [{"access_level": 40}], "required_approval_count": 0,
+  "approval_rules": [{"group_id": 9899826, "access_level_description": "qa-group", "required_approvals": 2},
+                     {"access_level": 40, "access_level_description": "Maintainers", "required_approvals": 1}]}}"#;
+const OCTOPUS: &str = r#"{"octopus": {"Name": "Approve production", "ActionType": "Octopus.Manual", "Environments": ["Production"],
+  "Properties": {"Octopus.Action.Manual.Instructions": "Check the release notes",
+    "Octopus.Action.Manual.ResponsibleTeamIds": "teams-managers,teams-admins",
+    "Octopus.Action.Manual.BlockConcurrentDeployments": "True"}}}"#;
+const NATIVE: &str = r#"{"native": {"name": "production", "rules": [
+    {"name": "sre", "required": 2, "approvers": [{"group": "sre"}]},
+    {"name": "security", "required": 1, "approvers": [{"user": "sec-lead"}, {"group": "security"}]}],
+  "inputs": [{"name": "ticket", "required": true, "constraint": {"pattern": "CHG-[0-9]+"}}],
+  "timeout": {"after": "1d"}}}"#;
+
+fn policy_load(c: &mut Criterion) {
+    let mut group = c.benchmark_group("load and validate a policy from JSON");
+    for (format, json) in [("harness", HARNESS), ("gitlab", GITLAB), ("octopus", OCTOPUS), ("native", NATIVE)] {
+        group.bench_function(format, |b| {
+            b.iter(|| {
+                let document: PolicyDocument = serde_json::from_str(black_box(json)).unwrap();
+                black_box(document.into_policy().unwrap())
+            })
+        });
+    }
+    group.finish();
+}
+
+fn scenario_end_to_end(c: &mut Criterion) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/scenarios/harness/auto-reject-rejects-older-waiting-runs-on-each-approval.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    c.bench_function("scenario file end to end (parse, import, run)", |b| {
+        b.iter(|| {
+            let scenario: Scenario<PolicyDocument> = serde_json::from_str(black_box(&text)).unwrap();
+            let policy = scenario.policy.clone().into_policy();
+            black_box(scenario::run(&scenario, policy).passed())
+        })
+    });
+}
+
+criterion_group!(
+    budgets,
+    eligibility,
+    status_after_decisions,
+    decide_and_evolve,
+    replay_million,
+    policy_load,
+    scenario_end_to_end
+);
+criterion_main!(budgets);
