@@ -380,6 +380,15 @@ impl ProtectedEnvironment {
                 active.push((index, rule));
             }
         }
+        // Refuse an oversized list before naming its rules: naming is
+        // quadratic in the number of rules that share a name.
+        if active.len() > crate::policy::MAX_RULES {
+            return Err(PolicyError::TooMany {
+                field: "approval_rules".into(),
+                count: active.len(),
+                limit: crate::policy::MAX_RULES,
+            });
+        }
         let (rules, origins) = if !active.is_empty() {
             let mut rules = Vec::new();
             let mut sources = Vec::new();

@@ -87,13 +87,14 @@ impl PolicyError {
     }
 }
 
-/// Keeps error messages one readable line, whatever the input held.
+/// Keeps error messages one readable line, whatever the input held, and
+/// reads no more of an oversized value than it shows.
 pub(crate) fn shorten(value: &str) -> String {
     const MAX: usize = 80;
-    let escaped: String = value.escape_debug().collect();
+    let mut escaped: String = value.escape_debug().take(MAX + 1).collect();
     if escaped.chars().count() <= MAX {
         return escaped;
     }
-    let head: String = escaped.chars().take(MAX).collect();
-    format!("{head}… ({} bytes)", value.len())
+    escaped.pop();
+    format!("{escaped}… ({} bytes)", value.len())
 }

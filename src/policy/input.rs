@@ -186,12 +186,13 @@ pub(crate) fn resolve(
     let mut values = BTreeMap::new();
     for input in declared {
         let value = match (given.get(&input.name), mode) {
-            (Some(value), _) => value.clone(),
-            (None, InputMode::DefaultsFill) => input.default.clone(),
+            (Some(value), _) => value,
+            (None, InputMode::DefaultsFill) => &input.default,
             (None, InputMode::Exact) => return Err(InputError::Missing { name: input.name.clone() }),
         };
-        input.check(&value)?;
-        values.insert(input.name.clone(), value);
+        // Checked before it is copied: a refused value is never duplicated.
+        input.check(value)?;
+        values.insert(input.name.clone(), value.clone());
     }
     Ok(values)
 }

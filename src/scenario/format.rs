@@ -202,14 +202,46 @@ pub struct Expectation {
 /// A step's expectation: a gate expectation plus the gate it is about when
 /// the step names none.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(from = "RawStepExpectation")]
 #[non_exhaustive]
 pub struct StepExpectation {
     /// The gate, for steps that name none (`tick`).
-    #[serde(default)]
     pub gate: Option<String>,
     /// The expectation.
-    #[serde(flatten)]
     pub expect: Expectation,
+}
+
+/// The same fields written flat. Spelled out rather than `#[serde(flatten)]`,
+/// under which serde would ignore a misspelt key instead of refusing it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStepExpectation {
+    #[serde(default)]
+    gate: Option<String>,
+    status: Option<String>,
+    reason: Option<String>,
+    approved_by: Option<Vec<String>>,
+    rejected_by: Option<String>,
+    approvals: Option<u64>,
+    remaining: Option<u64>,
+    outputs: Option<BTreeMap<String, String>>,
+    assigned_to: Option<String>,
+}
+
+impl From<RawStepExpectation> for StepExpectation {
+    fn from(raw: RawStepExpectation) -> Self {
+        let expect = Expectation {
+            status: raw.status,
+            reason: raw.reason,
+            approved_by: raw.approved_by,
+            rejected_by: raw.rejected_by,
+            approvals: raw.approvals,
+            remaining: raw.remaining,
+            outputs: raw.outputs,
+            assigned_to: raw.assigned_to,
+        };
+        StepExpectation { gate: raw.gate, expect }
+    }
 }
 
 #[derive(Deserialize)]
