@@ -14,17 +14,23 @@ use chrono::{DateTime, Utc};
 
 pub(super) fn open(id: GateId, policy: Policy, run: Run, now: DateTime<Utc>) -> Result<Vec<Event>, GateError> {
     if let Some(auto) = &policy.spec().auto_approval {
+        // An auto-approval too far off to represent never comes: no check.
         let at = match auto.at {
-            Schedule::At(at) => at,
-            Schedule::After(span) => now + span.as_delta(),
+            Schedule::At(at) => Some(at),
+            Schedule::After(span) => span.after(now),
         };
         // Harness wants the deadline "more than 15 minutes" away; without a
         // lead it must only not lie in the past.
-        let (earliest, too_soon) = match auto.min_lead {
-            Some(lead) => (now + lead.as_delta(), at <= now + lead.as_delta()),
-            None => (now, at < now),
+        let earliest = match auto.min_lead {
+            Some(lead) => lead.after(now).unwrap_or(DateTime::<Utc>::MAX_UTC),
+            None => now,
         };
-        if too_soon {
+        let too_soon = match (at, auto.min_lead) {
+            (Some(at), Some(_)) => at <= earliest,
+            (Some(at), None) => at < earliest,
+            (None, _) => false,
+        };
+        if let (true, Some(at)) = (too_soon, at) {
             return Err(GateError::AutoApprovalTooSoon { at, earliest });
         }
     }

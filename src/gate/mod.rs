@@ -403,13 +403,14 @@ impl Gate {
             return None;
         }
         let spec = self.policy.spec();
-        let timeout = spec.timeout.map(|t| (self.opened_at + t.after.as_delta(), Deadline::Timeout));
-        let auto = spec.auto_approval.as_ref().map(|auto| {
+        // A deadline beyond the last representable instant never comes.
+        let timeout = spec.timeout.and_then(|t| Some((t.after.after(self.opened_at)?, Deadline::Timeout)));
+        let auto = spec.auto_approval.as_ref().and_then(|auto| {
             let at = match auto.at {
                 Schedule::At(at) => at,
-                Schedule::After(span) => self.opened_at + span.as_delta(),
+                Schedule::After(span) => span.after(self.opened_at)?,
             };
-            (at, Deadline::AutoApproval)
+            Some((at, Deadline::AutoApproval))
         });
         match (timeout, auto) {
             (Some(t), Some(a)) => Some(if a.0 <= t.0 { a } else { t }),

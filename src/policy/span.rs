@@ -46,7 +46,23 @@ impl Span {
 
     /// The span as a chrono `TimeDelta`.
     pub fn as_delta(self) -> chrono::TimeDelta {
-        chrono::TimeDelta::milliseconds(self.millis)
+        chrono::TimeDelta::try_milliseconds(self.millis).unwrap_or(chrono::TimeDelta::MAX)
+    }
+
+    /// The instant this long after `start`; `None` when that lies beyond
+    /// the last instant chrono can represent (a deadline that never comes).
+    ///
+    /// ```
+    /// use approval_gate::policy::Span;
+    /// use chrono::{DateTime, TimeZone, Utc};
+    /// let hour: Span = "1h".parse()?;
+    /// let noon = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
+    /// assert_eq!(hour.after(noon), Some(noon + chrono::TimeDelta::hours(1)));
+    /// assert_eq!(hour.after(DateTime::<Utc>::MAX_UTC), None);
+    /// # Ok::<(), approval_gate::policy::SpanError>(())
+    /// ```
+    pub fn after(self, start: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+        start.checked_add_signed(self.as_delta())
     }
 }
 
