@@ -10,6 +10,8 @@
     reason = "tests fail loudly"
 )]
 
+mod common;
+
 use approval_gate::compat::PolicyDocument;
 use approval_gate::compat::gitlab::ProtectedEnvironment;
 use approval_gate::policy::{
@@ -20,20 +22,15 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 fn import(value: Value) -> Result<Policy, PolicyError> {
-    serde_json::from_value::<ProtectedEnvironment>(value).unwrap().to_policy()
+    common::import("gitlab", value)
 }
 
 fn imported(value: Value) -> Policy {
     import(value).unwrap_or_else(|error| panic!("should import: {error}"))
 }
 
-/// Asserts that the environment is refused at `field` with a message holding
-/// `fragment`.
 fn refused(value: Value, field: &str, fragment: &str) -> PolicyError {
-    let error = import(value).expect_err("should be refused");
-    assert_eq!(error.field(), field, "{error}");
-    assert!(error.to_string().contains(fragment), "`{error}` should contain `{fragment}`");
-    error
+    common::refused("gitlab", value, field, fragment)
 }
 
 fn rule(value: Value) -> Value {

@@ -9,6 +9,8 @@
     reason = "tests fail loudly"
 )]
 
+mod common;
+
 use approval_gate::compat::PolicyDocument;
 use approval_gate::compat::harness::Step;
 use approval_gate::policy::{
@@ -58,20 +60,15 @@ fn without(mut value: Value, at: &str) -> Value {
 }
 
 fn import(value: Value) -> Result<Policy, PolicyError> {
-    serde_json::from_value::<Step>(value).unwrap().to_policy()
+    common::import("harness", value)
 }
 
 fn imported(value: Value) -> Policy {
     import(value).unwrap_or_else(|error| panic!("should import: {error}"))
 }
 
-/// Asserts that the step is refused at `field` with a message holding
-/// `fragment`.
 fn refused(value: Value, field: &str, fragment: &str) -> PolicyError {
-    let error = import(value).expect_err("should be refused");
-    assert_eq!(error.field(), field, "{error}");
-    assert!(error.to_string().contains(fragment), "`{error}` should contain `{fragment}`");
-    error
+    common::refused("harness", value, field, fragment)
 }
 
 fn instant(text: &str) -> DateTime<Utc> {

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, reason = "each test file uses a different part")]
-#![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test helpers fail loudly")]
 
 use approval_gate::policy::{Policy, PolicySpec};
 use approval_gate::{Event, Gate, GateId, Principal, PrincipalId, Run};
@@ -37,4 +37,25 @@ pub(crate) fn apply(gate: &mut Gate, command: &approval_gate::Command, now: Date
         gate.evolve(event);
     }
     events
+}
+
+/// Imports `value` as a policy in `format` (`harness`, `gitlab`, `octopus`,
+/// `native`) through `PolicyDocument`, the path every importer shares.
+pub(crate) fn import(format: &str, value: serde_json::Value) -> Result<Policy, approval_gate::PolicyError> {
+    let document = serde_json::json!({ format: value });
+    serde_json::from_value::<approval_gate::compat::PolicyDocument>(document).unwrap().into_policy()
+}
+
+/// Asserts that the policy is refused at `field` with a message holding
+/// `fragment`.
+pub(crate) fn refused(
+    format: &str,
+    value: serde_json::Value,
+    field: &str,
+    fragment: &str,
+) -> approval_gate::PolicyError {
+    let error = import(format, value).expect_err("should be refused");
+    assert_eq!(error.field(), field, "{error}");
+    assert!(error.to_string().contains(fragment), "`{error}` should contain `{fragment}`");
+    error
 }
