@@ -11,6 +11,10 @@ pub mod ports;
 mod principal;
 pub mod scenario;
 pub mod service;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod sql;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use error::{ErrorKind, GateError};
 pub use gate::{Action, Approve, Command, Effect, Event, Gate, Notification, Reason, Run, Status, Vote};

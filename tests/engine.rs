@@ -162,7 +162,7 @@ fn events_policies_and_gates_survive_a_json_round_trip() {
 fn the_gate_keeps_the_policy_it_opened_with() {
     let (gate, events) = open("g", native(TWO_RULES), "carol");
     let Event::Opened { policy, .. } = &events[0] else { panic!() };
-    assert_eq!(**policy, *gate.policy(), "the policy is snapshotted into the opening event");
+    assert_eq!(*policy, *gate.policy(), "the policy is snapshotted into the opening event");
 }
 
 #[test]

@@ -35,7 +35,7 @@ pub(super) fn open(id: GateId, policy: Policy, run: Run, now: DateTime<Utc>) -> 
         }
     }
     let applies = policy.spec().environments.applies_to(run.environment.as_deref());
-    let mut events = vec![Event::Opened { gate: id, policy: Box::new(policy), run, at: now }];
+    let mut events = vec![Event::Opened { gate: id, policy, run, at: now }];
     if !applies {
         events.push(ended(Status::Skipped, Reason::NotApplicable, None, None, now));
     }

@@ -21,7 +21,7 @@ pub enum Event {
         /// The gate.
         gate: GateId,
         /// The policy, as it was when the gate opened.
-        policy: Box<Policy>,
+        policy: Policy,
         /// The run.
         run: Run,
         /// When.

@@ -31,6 +31,7 @@ pub(crate) use input::{defaults as input_defaults, resolve as resolve_inputs};
 use crate::principal::Principal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The most rules a policy may have.
 pub const MAX_RULES: usize = 64;
@@ -152,7 +153,9 @@ impl PolicySpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "PolicySpec", into = "PolicySpec")]
 pub struct Policy {
-    spec: PolicySpec,
+    // Shared: every gate opened under a policy keeps it, and a host may hold
+    // a million waiting gates under a handful of policies.
+    spec: Arc<PolicySpec>,
 }
 
 impl Policy {
@@ -165,7 +168,7 @@ impl Policy {
     /// many entries, oversized text, a zero span.
     pub fn new(spec: PolicySpec) -> Result<Self, PolicyError> {
         validate::check(&spec)?;
-        Ok(Self { spec })
+        Ok(Self { spec: Arc::new(spec) })
     }
 
     /// The settings as plain data.
@@ -245,6 +248,6 @@ impl TryFrom<PolicySpec> for Policy {
 
 impl From<Policy> for PolicySpec {
     fn from(policy: Policy) -> Self {
-        policy.spec
+        Arc::unwrap_or_clone(policy.spec)
     }
 }

@@ -1,0 +1,1 @@
+//! Database stores (features `sqlite` and `postgres`).
