@@ -1,5 +1,5 @@
 //! The store contract suite on the embedded default store.
-#![allow(clippy::expect_used, reason = "tests fail loudly")]
+#![allow(clippy::expect_used, clippy::unwrap_used, reason = "tests fail loudly")]
 
 approval_gate::store_contract_tests!(approval_gate::memory::MemoryStore::new);
 
@@ -100,4 +100,30 @@ mod broken {
         let failed = failed_checks(|| Broken { keep_delivered: true, ..Broken::default() });
         assert_eq!(failed, ["delivered_notifications_leave_the_outbox_once"]);
     }
+}
+
+mod stores;
+
+use approval_gate::memory::MemoryStore;
+use approval_gate::ports::Store;
+
+/// Issue 4: 8 threads approve, reject, assign, cancel and tick the same 100
+/// gates through the service; the store must hold exactly what they were
+/// told, once, in order.
+#[test]
+fn eight_racing_writers_lose_and_duplicate_nothing() {
+    let store = MemoryStore::new();
+    let (ledger, conflicts) =
+        stores::race_threads(&store, 8, |gate| (1..=store.load(gate).unwrap().len() as u64).collect());
+    eprintln!("{ledger:?}; {conflicts} conflicts retried");
+    assert!(ledger.approved > 0 && ledger.rejected > 0 && ledger.expired >= stores::UNDECIDED, "{ledger:?}");
+    assert!(conflicts > 0, "the writers never raced");
+}
+
+/// Issue 4: a failing notifier and services dropped between append and
+/// delivery lose no notification; repeats share their key.
+#[test]
+fn notifications_survive_a_flaky_notifier_and_dropped_services() {
+    let (unique, deliveries) = stores::crash_and_restart(&MemoryStore::new());
+    eprintln!("{unique} notifications, {deliveries} deliveries");
 }

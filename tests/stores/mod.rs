@@ -1,0 +1,496 @@
+//! The workloads every store runs: racing writers on 100 gates, and a
+//! notifier that fails or crashes between the append and the delivery.
+//! Each store's test file supplies the store; this module drives the
+//! service and checks what the store holds afterwards against what the
+//! workers were told.
+#![allow(dead_code, reason = "each store's test file uses a different part")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
+
+use approval_gate::gate::{Event, Notification};
+use approval_gate::policy::{Policy, PolicySpec};
+use approval_gate::ports::{Append, AppendError, Notifier, NotifyError, Store};
+use approval_gate::service::{Approvals, ServiceError};
+use approval_gate::{Approve, Gate, GateError, GateId, Principal, PrincipalId, Run, Status};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+/// How many gates the racing writers share.
+pub(crate) const GATES: usize = 100;
+/// The last gates get no decisions, only assignments and ticks, so that the
+/// final tick always has gates to expire.
+pub(crate) const UNDECIDED: usize = 10;
+/// Actions each writer takes before the final tick.
+pub(crate) const ACTIONS: usize = 250;
+
+/// 2026-11-22 09:00 UTC.
+pub(crate) fn base() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()
+}
+
+/// Two groups to satisfy and a one-hour timeout: enough approvals to need
+/// assignment, and a deadline the final tick passes.
+pub(crate) fn policy() -> Policy {
+    let spec: PolicySpec = serde_json::from_str(
+        r#"{"rules": [{"name": "sre", "required": 2, "approvers": [{"group": "sre"}]},
+                      {"name": "dba", "required": 1, "approvers": [{"group": "dba"}]}],
+            "timeout": {"after": "1h"}}"#,
+    )
+    .unwrap();
+    Policy::new(spec).unwrap()
+}
+
+pub(crate) fn gate_id(index: usize) -> GateId {
+    GateId::new(format!("race-{index:03}")).unwrap()
+}
+
+fn approver(index: u64) -> Principal {
+    let groups: &[&str] = match index {
+        0..=3 => &["sre"],
+        4 => &["sre", "dba"],
+        _ => &["dba"],
+    };
+    Principal::user(format!("u{index}")).unwrap().with_groups(groups.iter().copied())
+}
+
+/// Opens the shared gates (the writers race on them, not on opening).
+pub(crate) fn open_gates<S: Store>(store: S, notifier: impl Notifier) {
+    let approvals = Approvals::new(store, notifier);
+    for index in 0..GATES {
+        let executor = Run::new(PrincipalId::new("deployer").unwrap());
+        approvals.open(gate_id(index), policy(), executor, base()).unwrap();
+    }
+}
+
+/// A notifier that accepts everything and keeps nothing.
+pub(crate) struct Silent;
+
+impl Notifier for Silent {
+    fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
+        Ok(())
+    }
+}
+
+/// What a writer was told by a call that succeeded: the gate at the
+/// version the call left it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Success {
+    pub(crate) action: String,
+    pub(crate) kind: Kind,
+    pub(crate) gate: GateId,
+    pub(crate) version: u64,
+    pub(crate) state: Gate,
+}
+
+/// What a writer asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Kind {
+    Approve,
+    Reject,
+    Assign,
+    Cancel,
+    Tick,
+}
+
+/// Everything one writer saw.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Outcome {
+    pub(crate) successes: Vec<Success>,
+    pub(crate) refusals: usize,
+}
+
+/// xorshift64*: the same writer always takes the same actions.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, sides: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % sides
+    }
+}
+
+/// One writer: [`ACTIONS`] approvals, rejections, assignments,
+/// cancellations and ticks on random gates, each carrying a unique action
+/// id as its comment, then a tick past every deadline. Refusals are
+/// counted; a store failure or corrupt stream is the test's failure.
+pub(crate) fn write<S: Store>(store: S, writer: u64) -> Outcome {
+    let approvals = Approvals::new(store, Silent);
+    let mut dice = Dice(0x9e37_79b9_7f4a_7c15 ^ (writer + 1).wrapping_mul(0x1000_0000_01b3));
+    let mut outcome = Outcome::default();
+    let mut clock = base() + TimeDelta::seconds(1);
+    for step in 0..ACTIONS {
+        let decided = (GATES - UNDECIDED) as u64;
+        let action = format!("w{writer}-{step}");
+        let who = approver(dice.roll(8));
+        let kind = match dice.roll(100) {
+            0..=84 => Kind::Approve,
+            85..=89 => Kind::Reject,
+            90..=94 => Kind::Assign,
+            95 => Kind::Cancel,
+            _ => Kind::Tick,
+        };
+        let id =
+            gate_id(dice.roll(if matches!(kind, Kind::Assign | Kind::Tick) { GATES as u64 } else { decided }) as usize);
+        clock += TimeDelta::seconds(1);
+        let result = loop {
+            let result = match kind {
+                Kind::Approve => approvals.approve(&id, Approve::by(who.clone()).comment(action.clone()), clock),
+                Kind::Reject => approvals.reject(&id, who.clone(), Some(action.clone()), clock),
+                Kind::Assign => approvals.assign(&id, who.clone(), clock),
+                Kind::Cancel => approvals.cancel(&id, None, Some(action.clone()), clock),
+                Kind::Tick => approvals.tick(clock).and_then(|_| approvals.gate(&id)),
+            };
+            // Another writer's clock ran ahead on this gate: catch up, as a
+            // host with a skewed clock would on its next request.
+            match result {
+                Err(ServiceError::Gate(GateError::TimeWentBackwards { last, .. })) => clock = last,
+                other => break other,
+            }
+        };
+        match result {
+            Ok(gate) => {
+                outcome.successes.push(Success { action, kind, gate: id, version: gate.version(), state: gate })
+            }
+            Err(ServiceError::Gate(_)) => outcome.refusals += 1,
+            Err(failure) => panic!("writer {writer}, action {action}: {failure}"),
+        }
+    }
+    let past_every_deadline = base() + TimeDelta::hours(2);
+    for gate in approvals.tick(past_every_deadline).unwrap() {
+        let (action, kind, version) = (format!("w{writer}-tick"), Kind::Tick, gate.version());
+        outcome.successes.push(Success { action, kind, gate: gate.id().clone(), version, state: gate });
+    }
+    outcome
+}
+
+/// What the stored events hold after a race, for the test to report.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Ledger {
+    pub(crate) approved: usize,
+    pub(crate) rejected: usize,
+    pub(crate) expired: usize,
+    pub(crate) cancelled: usize,
+    pub(crate) events: usize,
+}
+
+/// Checks the store against everything the writers were told:
+/// - every gate's events replay into a gate, versions run 1..=n
+///   (`versions` reads them from the store's own rows);
+/// - each gate ends at most once, and its end is its last event;
+/// - each decision a writer made is stored exactly once, and none that no
+///   writer made;
+/// - every state a writer was handed equals the replay of the stored events
+///   up to its version (so nothing it was told is lost);
+/// - the gate counts no more approvals than distinct approvers stored.
+pub(crate) fn verify<S: Store>(store: &S, outcomes: &[Outcome], versions: impl Fn(&GateId) -> Vec<u64>) -> Ledger {
+    let mut ledger = Ledger::default();
+    let mut stored_actions = BTreeSet::new();
+    for index in 0..GATES {
+        let id = gate_id(index);
+        let events = store.load(&id).unwrap();
+        let numbers = versions(&id);
+        assert_eq!(numbers, (1..=events.len() as u64).collect::<Vec<_>>(), "versions of {id} are not contiguous");
+        let gate = Gate::replay(&events).unwrap_or_else(|e| panic!("{id} does not replay: {e}"));
+        let ends = events.iter().filter(|e| matches!(e, Event::Ended { .. })).count();
+        assert!(ends <= 1, "{id} ended {ends} times");
+        if ends == 1 {
+            assert!(matches!(events.last(), Some(Event::Ended { .. })), "{id} has events after its end");
+        }
+        for action in events.iter().filter_map(action_of) {
+            assert!(stored_actions.insert(action.to_owned()), "action {action} is stored twice");
+        }
+        let approvers: BTreeSet<_> = events
+            .iter()
+            .filter_map(|e| if let Event::Approved { by, .. } = e { Some(by.id()) } else { None })
+            .collect();
+        assert!(gate.approved_by().len() <= approvers.len(), "{id} counts more approvals than it stored");
+        tally(&mut ledger, &gate, events.len());
+    }
+    for success in outcomes.iter().flat_map(|outcome| &outcome.successes) {
+        let events = store.load(&success.gate).unwrap();
+        let prefix = events.get(..success.version as usize).unwrap_or_else(|| panic!("{} lost events", success.gate));
+        let replayed = Gate::replay(prefix).unwrap();
+        assert_eq!(
+            replayed, success.state,
+            "{}: what the writer was told differs from the stored events",
+            success.action
+        );
+    }
+    let decided: BTreeSet<_> = outcomes
+        .iter()
+        .flat_map(|outcome| &outcome.successes)
+        .filter(|success| matches!(success.kind, Kind::Approve | Kind::Reject | Kind::Cancel))
+        .map(|success| success.action.clone())
+        .collect();
+    let phantom: Vec<_> = stored_actions.difference(&decided).collect();
+    assert!(phantom.is_empty(), "stored decisions no writer was told of: {phantom:?}");
+    let lost: Vec<_> = decided.difference(&stored_actions).collect();
+    assert!(lost.is_empty(), "decisions writers were told of that the store lost: {lost:?}");
+    ledger
+}
+
+/// The action id a stored decision carries.
+fn action_of(event: &Event) -> Option<&str> {
+    match event {
+        Event::Approved { comment, .. } | Event::Rejected { comment, .. } => comment.as_deref(),
+        Event::Ended { comment, by: None, .. } => comment.as_deref(),
+        _ => None,
+    }
+}
+
+fn tally(ledger: &mut Ledger, gate: &Gate, events: usize) {
+    ledger.events += events;
+    match gate.status() {
+        Status::Approved => ledger.approved += 1,
+        Status::Rejected => ledger.rejected += 1,
+        Status::Expired => ledger.expired += 1,
+        Status::Cancelled => ledger.cancelled += 1,
+        other => panic!("{} is {other} after the final tick", gate.id()),
+    }
+}
+
+/// Every notification the stored events call for, by key: one per event
+/// but an assignment (the race's gates never end at opening).
+pub(crate) fn expected_keys<S: Store>(store: &S, gates: impl IntoIterator<Item = GateId>) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for id in gates {
+        for (offset, event) in store.load(&id).unwrap().iter().enumerate() {
+            let kind = match event {
+                Event::Opened { .. } => "approval_required",
+                Event::Approved { .. } => "approved",
+                Event::Rejected { .. } => "rejected",
+                Event::Ended { .. } => "ended",
+                _ => continue,
+            };
+            keys.insert(format!("{id}/{}/{kind}", offset + 1));
+        }
+    }
+    keys
+}
+
+/// The receiving end of notifications: keeps every delivery, repeats
+/// included, across restarts of the service.
+#[derive(Debug, Default)]
+pub(crate) struct Inbox {
+    received: Mutex<Vec<Notification>>,
+}
+
+impl Inbox {
+    pub(crate) fn receive(&self, notification: &Notification) {
+        self.received.lock().unwrap().push(notification.clone());
+    }
+
+    /// Each key once, checking that repeats are the same notification.
+    pub(crate) fn deduplicated(&self) -> BTreeMap<String, Notification> {
+        let mut unique = BTreeMap::new();
+        for notification in self.received.lock().unwrap().iter() {
+            if let Some(earlier) = unique.insert(notification.key.clone(), notification.clone()) {
+                assert_eq!(&earlier, notification, "two different notifications under one key");
+            }
+        }
+        unique
+    }
+
+    pub(crate) fn deliveries(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+}
+
+/// A notifier that fails one delivery in three (by a seeded die), and
+/// may hand over a notification and still report failure, as a network
+/// timeout does.
+pub(crate) struct Flaky<'a> {
+    pub(crate) inbox: &'a Inbox,
+    dice: Mutex<Dice>,
+}
+
+impl<'a> Flaky<'a> {
+    pub(crate) fn new(inbox: &'a Inbox, seed: u64) -> Self {
+        Self { inbox, dice: Mutex::new(Dice(seed | 1)) }
+    }
+}
+
+impl Notifier for Flaky<'_> {
+    fn deliver(&self, notification: &Notification) -> Result<(), NotifyError> {
+        let roll = self.dice.lock().unwrap().roll(6);
+        let (handed_over, failed) = (roll != 0, roll <= 1);
+        if handed_over {
+            self.inbox.receive(notification);
+        }
+        if failed {
+            return Err(NotifyError { key: notification.key.clone(), reason: format!("flaky roll {roll}") });
+        }
+        Ok(())
+    }
+}
+
+/// A store that counts the conflicts its appends met, to show a race
+/// really raced, and yields after each read so that another writer can
+/// slip in between a read and the append that follows it.
+pub(crate) struct Counted<S> {
+    pub(crate) inner: S,
+    conflicts: std::sync::atomic::AtomicUsize,
+}
+
+impl<S> Counted<S> {
+    pub(crate) fn new(inner: S) -> Self {
+        Self { inner, conflicts: std::sync::atomic::AtomicUsize::new(0) }
+    }
+
+    pub(crate) fn conflicts(&self) -> usize {
+        self.conflicts.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl<S: Store> Store for Counted<S> {
+    type Error = S::Error;
+    fn load(&self, gate: &GateId) -> Result<Vec<Event>, S::Error> {
+        let events = self.inner.load(gate);
+        std::thread::yield_now();
+        events
+    }
+    fn append(&self, append: Append<'_>) -> Result<u64, AppendError<S::Error>> {
+        let result = self.inner.append(append);
+        if matches!(result, Err(AppendError::Conflict(_))) {
+            self.conflicts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        result
+    }
+    fn waiting_with_key(&self, key: &str) -> Result<Vec<(GateId, DateTime<Utc>)>, S::Error> {
+        self.inner.waiting_with_key(key)
+    }
+    fn due(&self, at: DateTime<Utc>, limit: usize) -> Result<Vec<GateId>, S::Error> {
+        self.inner.due(at, limit)
+    }
+    fn pending(&self, limit: usize) -> Result<Vec<Notification>, S::Error> {
+        self.inner.pending(limit)
+    }
+    fn delivered(&self, key: &str) -> Result<(), S::Error> {
+        self.inner.delivered(key)
+    }
+}
+
+/// Runs [`write`] on `writers` threads at once against one store and
+/// checks the result with [`verify`]; returns the ledger and how many
+/// appends met a conflict.
+pub(crate) fn race_threads<S: Store + Sync>(
+    store: S,
+    writers: u64,
+    versions: impl Fn(&GateId) -> Vec<u64>,
+) -> (Ledger, usize) {
+    let store = Counted::new(store);
+    open_gates(&store, Silent);
+    let start = std::sync::Barrier::new(writers as usize);
+    let outcomes: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..writers)
+            .map(|writer| {
+                let (store, start) = (&store, &start);
+                scope.spawn(move || {
+                    start.wait();
+                    write(store, writer)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|handle| handle.join().unwrap()).collect()
+    });
+    let ledger = verify(&store, &outcomes, versions);
+    assert_eq!(ledger.approved + ledger.rejected + ledger.expired + ledger.cancelled, GATES, "{ledger:?}");
+    (ledger, store.conflicts())
+}
+
+/// A store whose outbox read fails after a roll of the die: the service
+/// has appended and then dies before delivering, as a process killed
+/// between the two would.
+struct CrashBeforeDelivery<'a, S> {
+    inner: &'a S,
+    dice: Mutex<Dice>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("crashed before delivery")]
+pub(crate) struct Crashed;
+
+impl<S: Store> Store for CrashBeforeDelivery<'_, S> {
+    type Error = Crashed;
+    fn load(&self, gate: &GateId) -> Result<Vec<Event>, Crashed> {
+        Ok(self.inner.load(gate).unwrap())
+    }
+    fn append(&self, append: Append<'_>) -> Result<u64, AppendError<Crashed>> {
+        self.inner.append(append).map_err(|error| match error {
+            AppendError::Conflict(conflict) => AppendError::Conflict(conflict),
+            AppendError::Store(error) => panic!("store failed: {error}"),
+        })
+    }
+    fn waiting_with_key(&self, key: &str) -> Result<Vec<(GateId, DateTime<Utc>)>, Crashed> {
+        Ok(self.inner.waiting_with_key(key).unwrap())
+    }
+    fn due(&self, at: DateTime<Utc>, limit: usize) -> Result<Vec<GateId>, Crashed> {
+        Ok(self.inner.due(at, limit).unwrap())
+    }
+    fn pending(&self, limit: usize) -> Result<Vec<Notification>, Crashed> {
+        if self.dice.lock().unwrap().roll(8) == 0 {
+            return Err(Crashed);
+        }
+        Ok(self.inner.pending(limit).unwrap())
+    }
+    fn delivered(&self, key: &str) -> Result<(), Crashed> {
+        self.inner.delivered(key).map_err(|error| panic!("store failed: {error}"))
+    }
+}
+
+/// Issue 4's outbox test, on any store: a notifier that fails one time in
+/// three, and services that die between an append and its delivery, one
+/// after another, each replaced by a fresh one over the same store. After
+/// a last restart delivers what is left, every notification the stored
+/// events call for has arrived at least once, and the repeats carry the
+/// same key and content. Returns (unique notifications, deliveries).
+pub(crate) fn crash_and_restart<S: Store>(store: &S) -> (usize, usize) {
+    let inbox = Inbox::default();
+    open_gates(store, Flaky::new(&inbox, 1));
+    let mut dice = Dice(0x5eed);
+    let mut clock = base();
+    let mut crashes = 0;
+    for life in 0..40 {
+        let crashing = CrashBeforeDelivery { inner: store, dice: Mutex::new(Dice(life + 1)) };
+        let approvals = Approvals::new(crashing, Flaky::new(&inbox, life + 7));
+        for _ in 0..50 {
+            clock += TimeDelta::seconds(30);
+            let gate = gate_id(dice.roll(GATES as u64) as usize);
+            let result = match dice.roll(10) {
+                0 => approvals.reject(&gate, approver(dice.roll(8)), None, clock),
+                1 => approvals.tick(clock).and_then(|_| approvals.gate(&gate)),
+                _ => approvals.approve(&gate, Approve::by(approver(dice.roll(8))), clock),
+            };
+            match result {
+                Ok(_) | Err(ServiceError::Gate(_)) => {}
+                Err(ServiceError::Store(Crashed)) => {
+                    crashes += 1;
+                    break;
+                }
+                Err(other) => panic!("life {life}: {other}"),
+            }
+        }
+    }
+    assert!(crashes > 0, "no service died before delivering");
+    let restarted = Approvals::new(store, Flaky::new(&inbox, 99));
+    while !store.pending(1).unwrap().is_empty() {
+        restarted.deliver_pending().unwrap();
+    }
+    let received: BTreeSet<_> = inbox.deduplicated().into_keys().collect();
+    let expected = expected_keys(store, (0..GATES).map(gate_id));
+    let lost: Vec<_> = expected.difference(&received).collect();
+    assert!(lost.is_empty(), "notifications lost: {lost:?}");
+    let unexpected: Vec<_> = received.difference(&expected).collect();
+    assert!(unexpected.is_empty(), "notifications no stored event calls for: {unexpected:?}");
+    assert!(inbox.deliveries() > received.len(), "no notification was repeated: the test did not exercise retries");
+    (received.len(), inbox.deliveries())
+}
