@@ -25,13 +25,20 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct Inner {
-    streams: HashMap<GateId, Vec<Event>>,
-    indexed: HashMap<GateId, GateIndex>,
+    streams: HashMap<GateId, Stream>,
     due: BTreeSet<(DateTime<Utc>, GateId)>,
     by_key: HashMap<String, BTreeSet<(DateTime<Utc>, GateId)>>,
     outbox: BTreeMap<u64, Notification>,
     outbox_seq: HashMap<String, u64>,
     next_seq: u64,
+}
+
+/// One gate: its events, and its index while the index puts it in a query
+/// (kept to find its old entries when the next append moves them).
+#[derive(Debug)]
+struct Stream {
+    events: Vec<Event>,
+    index: Option<GateIndex>,
 }
 
 /// A [`MemoryStore`] whose lock was poisoned by a panicking thread.
@@ -60,8 +67,8 @@ impl MemoryStore {
 }
 
 impl Inner {
-    fn reindex(&mut self, gate: &GateId, index: &GateIndex) {
-        if let Some(old) = self.indexed.remove(gate) {
+    fn reindex(&mut self, gate: &GateId, old: Option<GateIndex>, index: &GateIndex) {
+        if let Some(old) = old {
             if let Some(at) = old.deadline {
                 self.due.remove(&(at, gate.clone()));
             }
@@ -80,9 +87,6 @@ impl Inner {
         if let Some(key) = &index.supersede_key {
             self.by_key.entry(key.clone()).or_default().insert((index.opened_at, gate.clone()));
         }
-        if index.deadline.is_some() || index.supersede_key.is_some() {
-            self.indexed.insert(gate.clone(), index.clone());
-        }
     }
 }
 
@@ -90,20 +94,28 @@ impl Store for MemoryStore {
     type Error = Poisoned;
 
     fn load(&self, gate: &GateId) -> Result<Vec<Event>, Poisoned> {
-        Ok(self.lock()?.streams.get(gate).cloned().unwrap_or_default())
+        Ok(self.lock()?.streams.get(gate).map(|stream| stream.events.clone()).unwrap_or_default())
     }
 
     fn append(&self, append: Append<'_>) -> Result<u64, AppendError<Poisoned>> {
         let mut inner = self.lock().map_err(AppendError::Store)?;
-        let actual = inner.streams.get(append.gate).map_or(0, |events| events.len() as u64);
+        let actual = inner.streams.get(append.gate).map_or(0, |stream| stream.events.len() as u64);
         if actual != append.expected {
             let conflict = Conflict { gate: append.gate.clone(), expected: append.expected, actual };
             return Err(AppendError::Conflict(conflict));
         }
-        let stream = inner.streams.entry(append.gate.clone()).or_default();
-        stream.extend_from_slice(append.events);
-        let version = stream.len() as u64;
-        inner.reindex(append.gate, append.index);
+        let queried = append.index.deadline.is_some() || append.index.supersede_key.is_some();
+        let index = queried.then(|| append.index.clone());
+        // A new stream is allocated to fit: most gates stop at a few events,
+        // and a million waiting gates each hold only their opening.
+        let stream = inner
+            .streams
+            .entry(append.gate.clone())
+            .and_modify(|stream| stream.events.extend_from_slice(append.events))
+            .or_insert_with(|| Stream { events: append.events.to_vec(), index: None });
+        let version = stream.events.len() as u64;
+        let old = std::mem::replace(&mut stream.index, index);
+        inner.reindex(append.gate, old, append.index);
         for notification in append.outbox {
             let seq = inner.next_seq;
             inner.next_seq += 1;

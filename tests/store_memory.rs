@@ -127,3 +127,26 @@ fn notifications_survive_a_flaky_notifier_and_dropped_services() {
     let (unique, deliveries) = stores::crash_and_restart(&MemoryStore::new());
     eprintln!("{unique} notifications, {deliveries} deliveries");
 }
+
+/// Issue 4: a tick reads and writes only the gates it ends; the thousands
+/// still waiting are not touched (the due index answers, no scan).
+#[test]
+fn a_tick_touches_only_the_gates_it_ends() {
+    use approval_gate::service::Approvals;
+    use std::sync::atomic::Ordering;
+    let store = stores::Counted::new(MemoryStore::new());
+    let approvals = Approvals::new(&store, stores::Silent);
+    let opened = |index: i64| stores::base() + chrono::TimeDelta::seconds(index);
+    for index in 0..5_000 {
+        let id = approval_gate::GateId::new(format!("wait-{index}")).unwrap();
+        let run = approval_gate::Run::new(approval_gate::PrincipalId::new("deployer").unwrap());
+        approvals.open(id, stores::policy(), run, opened(index)).unwrap();
+    }
+    let (loads, appends) = (store.loads.load(Ordering::Relaxed), store.appends.load(Ordering::Relaxed));
+    let ended = approvals.tick(opened(99) + chrono::TimeDelta::hours(1)).unwrap();
+    let ids: Vec<_> = ended.iter().map(|gate| gate.id().to_string()).collect();
+    assert_eq!(ids, (0..100).map(|index| format!("wait-{index}")).collect::<Vec<_>>(), "the 100 due gates, in order");
+    assert_eq!(store.loads.load(Ordering::Relaxed) - loads, 100, "reads beyond the due gates");
+    assert_eq!(store.appends.load(Ordering::Relaxed) - appends, 100, "writes beyond the due gates");
+    assert!(ended.iter().all(|gate| gate.status() == approval_gate::Status::Expired));
+}

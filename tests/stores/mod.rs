@@ -339,11 +339,14 @@ impl Notifier for Flaky<'_> {
 pub(crate) struct Counted<S> {
     pub(crate) inner: S,
     conflicts: std::sync::atomic::AtomicUsize,
+    pub(crate) loads: std::sync::atomic::AtomicUsize,
+    pub(crate) appends: std::sync::atomic::AtomicUsize,
 }
 
 impl<S> Counted<S> {
     pub(crate) fn new(inner: S) -> Self {
-        Self { inner, conflicts: std::sync::atomic::AtomicUsize::new(0) }
+        let zero = std::sync::atomic::AtomicUsize::new;
+        Self { inner, conflicts: zero(0), loads: zero(0), appends: zero(0) }
     }
 
     pub(crate) fn conflicts(&self) -> usize {
@@ -355,11 +358,13 @@ impl<S: Store> Store for Counted<S> {
     type Error = S::Error;
     fn load(&self, gate: &GateId) -> Result<Vec<Event>, S::Error> {
         let events = self.inner.load(gate);
+        self.loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         std::thread::yield_now();
         events
     }
     fn append(&self, append: Append<'_>) -> Result<u64, AppendError<S::Error>> {
         let result = self.inner.append(append);
+        self.appends.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if matches!(result, Err(AppendError::Conflict(_))) {
             self.conflicts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
