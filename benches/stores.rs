@@ -17,12 +17,14 @@
     clippy::indexing_slicing,
     reason = "benches fail loudly"
 )]
+#![allow(clippy::disallowed_methods, reason = "a bench times what it measures with the wall clock")]
 
 use approval_gate::gate::Notification;
 use approval_gate::memory::MemoryStore;
 use approval_gate::policy::Policy;
 use approval_gate::ports::{Notifier, NotifyError, Store};
 use approval_gate::service::Approvals;
+use approval_gate::sql::SqliteStore;
 use approval_gate::{Approve, GateId, Principal, PrincipalId, Run};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -135,6 +137,20 @@ fn approve_through<S: Store>(c: &mut Criterion, name: &str, store: S) {
 
 fn service_approve(c: &mut Criterion) {
     approve_through(c, "MemoryStore", MemoryStore::new());
+    let path = std::env::temp_dir().join(format!("approval-gate-bench-{}.sqlite", std::process::id()));
+    approve_through(c, "SqliteStore (WAL, synchronous=NORMAL)", SqliteStore::open(&path).unwrap());
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    #[cfg(feature = "postgres")]
+    match std::env::var("APPROVAL_GATE_POSTGRES") {
+        Ok(config) => {
+            let schema = format!("bench_{}", std::process::id());
+            let store = approval_gate::sql::PostgresStore::connect(&config, &schema).unwrap();
+            approve_through(c, "PostgresStore (unix socket)", store);
+        }
+        Err(_) => eprintln!("PostgresStore not measured: set APPROVAL_GATE_POSTGRES (see .ci/postgres)"),
+    }
 }
 
 criterion_group!(stores, million_waiting_gates, service_approve);

@@ -117,6 +117,10 @@ impl Store for MemoryStore {
         let old = std::mem::replace(&mut stream.index, index);
         inner.reindex(append.gate, old, append.index);
         for notification in append.outbox {
+            // A key names one notification: a repeat is the same one again.
+            if inner.outbox_seq.contains_key(&notification.key) {
+                continue;
+            }
             let seq = inner.next_seq;
             inner.next_seq += 1;
             inner.outbox_seq.insert(notification.key.clone(), seq);

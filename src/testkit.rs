@@ -53,28 +53,34 @@ pub type Check<S> = fn(&S) -> Result<(), Violation>;
 
 /// Every check, by name.
 pub fn checks<S: Store + Sync>() -> Vec<(&'static str, Check<S>)> {
-    vec![
-        ("an_unknown_gate_loads_empty", an_unknown_gate_loads_empty::<S>),
-        (
-            "appends_return_the_new_version_and_read_back_in_order",
-            appends_return_the_new_version_and_read_back_in_order::<S>,
-        ),
-        (
-            "a_stale_version_is_a_conflict_that_names_both_and_writes_nothing",
-            a_stale_version_is_a_conflict_that_names_both_and_writes_nothing::<S>,
-        ),
-        ("gates_keep_their_own_versions", gates_keep_their_own_versions::<S>),
-        (
-            "the_outbox_is_written_with_the_events_and_read_oldest_first",
-            the_outbox_is_written_with_the_events_and_read_oldest_first::<S>,
-        ),
-        ("delivered_notifications_leave_the_outbox_once", delivered_notifications_leave_the_outbox_once::<S>),
-        ("due_gates_come_earliest_first_up_to_the_limit", due_gates_come_earliest_first_up_to_the_limit::<S>),
-        ("an_index_follows_the_gate", an_index_follows_the_gate::<S>),
-        ("waiting_gates_are_found_by_supersede_key", waiting_gates_are_found_by_supersede_key::<S>),
-        ("instants_round_trip_to_the_nanosecond", instants_round_trip_to_the_nanosecond::<S>),
-        ("racing_appends_at_one_version_let_exactly_one_win", racing_appends_at_one_version_let_exactly_one_win::<S>),
-    ]
+    macro_rules! named {
+        ([] $($check:ident),*) => { vec![$((stringify!($check), $check::<S> as Check<S>)),*] };
+    }
+    crate::__store_checks!((named) [])
+}
+
+/// The names of every check, in order, handed to `$then` after `$args`:
+/// the one list that [`checks`] and
+/// [`store_contract_tests!`](crate::store_contract_tests) are built from.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_checks {
+    (($($then:tt)*) [$($args:tt)*]) => {
+        $($then)*! {[$($args)*]
+            an_unknown_gate_loads_empty,
+            appends_return_the_new_version_and_read_back_in_order,
+            a_stale_version_is_a_conflict_that_names_both_and_writes_nothing,
+            gates_keep_their_own_versions,
+            the_outbox_is_written_with_the_events_and_read_oldest_first,
+            delivered_notifications_leave_the_outbox_once,
+            an_outbox_key_is_kept_once,
+            due_gates_come_earliest_first_up_to_the_limit,
+            an_index_follows_the_gate,
+            waiting_gates_are_found_by_supersede_key,
+            instants_round_trip_to_the_nanosecond,
+            racing_appends_at_one_version_let_exactly_one_win
+        }
+    };
 }
 
 /// Runs every check, each on a store from `fresh`. Returns how many passed,
@@ -90,37 +96,35 @@ pub fn check_store<S: Store + Sync>(mut fresh: impl FnMut() -> S) -> Result<usiz
 }
 
 /// One `#[test]` per contract check, each on a store from `$fresh` (an
-/// expression callable with no arguments).
+/// expression callable with no arguments). Put it in a test file, or in a
+/// module of its own.
 ///
-/// ```ignore
-/// approval_gate::store_contract_tests!(approval_gate::memory::MemoryStore::new);
+/// Outside a test build the checks are plain functions that panic with the
+/// violation, so they can be called directly:
+///
+/// ```
+/// mod memory_store {
+///     approval_gate::store_contract_tests!(approval_gate::memory::MemoryStore::new);
+/// }
+/// memory_store::a_stale_version_is_a_conflict_that_names_both_and_writes_nothing();
+/// memory_store::racing_appends_at_one_version_let_exactly_one_win();
 /// ```
 #[macro_export]
 macro_rules! store_contract_tests {
-    ($fresh:expr) => {
-        $crate::store_contract_tests!(@each $fresh;
-            an_unknown_gate_loads_empty,
-            appends_return_the_new_version_and_read_back_in_order,
-            a_stale_version_is_a_conflict_that_names_both_and_writes_nothing,
-            gates_keep_their_own_versions,
-            the_outbox_is_written_with_the_events_and_read_oldest_first,
-            delivered_notifications_leave_the_outbox_once,
-            due_gates_come_earliest_first_up_to_the_limit,
-            an_index_follows_the_gate,
-            waiting_gates_are_found_by_supersede_key,
-            instants_round_trip_to_the_nanosecond,
-            racing_appends_at_one_version_let_exactly_one_win,
-        );
-    };
-    (@each $fresh:expr; $($check:ident,)*) => {$(
-        #[test]
-        fn $check() {
+    ([@each $fresh:expr] $($check:ident),*) => {$(
+        /// A check of the store contract; panics with the violation.
+        #[cfg_attr(test, test)]
+        #[allow(dead_code)]
+        pub fn $check() {
             let store = ($fresh)();
             if let Err(violation) = $crate::testkit::$check(&store) {
                 panic!("{violation}");
             }
         }
     )*};
+    ($fresh:expr) => {
+        $crate::__store_checks!(($crate::store_contract_tests) [@each $fresh]);
+    };
 }
 
 /// Checks a condition; the message says what the store did instead.
@@ -345,6 +349,31 @@ pub fn delivered_notifications_leave_the_outbox_once<S: Store>(store: &S) -> Res
     let pending = ok(CHECK, "pending", store.pending(10))?;
     let wanted: Vec<_> = outbox.iter().filter(|n| n.key != middle).cloned().collect();
     ensure!(CHECK, pending == wanted, "after delivering `{middle}` pending is {:?}", keys(&pending));
+    Ok(())
+}
+
+/// Check: a notification whose key is already in the outbox is not added
+/// again (keys are unique per gate, version and kind, so a repeat is the
+/// same notification), and one `delivered` clears it.
+///
+/// # Errors
+///
+/// The violation.
+pub fn an_outbox_key_is_kept_once<S: Store>(store: &S) -> Result<(), Violation> {
+    const CHECK: &str = "an_outbox_key_is_kept_once";
+    let first = fixture(CHECK, "g-key-1", instant(0))?;
+    let second = fixture(CHECK, "g-key-2", instant(0))?;
+    let repeated = notification(&first.id, 1, instant(0));
+    let other = notification(&second.id, 1, instant(0));
+    let outbox = [repeated.clone(), repeated.clone()];
+    appended(CHECK, store.append(Append::new(&first.id, 0, &first.events, &outbox, &first.index())))?;
+    let outbox = [other.clone(), repeated.clone()];
+    appended(CHECK, store.append(Append::new(&second.id, 0, &second.events, &outbox, &second.index())))?;
+    let pending = ok(CHECK, "pending", store.pending(10))?;
+    ensure!(CHECK, keys(&pending) == keys(&[repeated.clone(), other.clone()]), "pending is {:?}", keys(&pending));
+    ok(CHECK, "delivered", store.delivered(&repeated.key))?;
+    let pending = ok(CHECK, "pending", store.pending(10))?;
+    ensure!(CHECK, pending == [other], "after one delivery of a repeated key pending is {:?}", keys(&pending));
     Ok(())
 }
 

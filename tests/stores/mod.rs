@@ -499,3 +499,158 @@ pub(crate) fn crash_and_restart<S: Store>(store: &S) -> (usize, usize) {
     assert!(inbox.deliveries() > received.len(), "no notification was repeated: the test did not exercise retries");
     (received.len(), inbox.deliveries())
 }
+
+/// The variable that makes a test binary a child writer: `<writer>`.
+pub(crate) const WORKER: &str = "APPROVAL_GATE_TEST_WORKER";
+/// What a child prints before its outcome, to find it among test output.
+const OUTCOME: &str = "OUTCOME ";
+
+/// In a child started by [`race_processes`] or [`crash_processes`], the
+/// writer number it was given.
+pub(crate) fn worker() -> Option<u64> {
+    std::env::var(WORKER).ok().map(|writer| writer.parse().unwrap())
+}
+
+/// A child's report to its parent.
+pub(crate) fn report(outcome: &Outcome) {
+    println!("{OUTCOME}{}", serde_json::to_string(outcome).unwrap());
+}
+
+/// Where the processes of one test meet (a database file, a schema),
+/// named by the parent and handed to each child.
+pub(crate) const SHARED: &str = "APPROVAL_GATE_TEST_SHARED";
+
+/// In a child, what the parent shared.
+pub(crate) fn shared() -> String {
+    std::env::var(SHARED).unwrap()
+}
+
+fn child(test: &str, writer: u64, shared: &str) -> std::process::Child {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture", "--test-threads=1", "--quiet"])
+        .env(WORKER, writer.to_string())
+        .env(SHARED, shared)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+/// Runs `test` (the calling test's own name) as `processes` child
+/// processes at once, writers 0.., and collects what each was told.
+pub(crate) fn race_processes(test: &str, processes: u64, shared: &str) -> Vec<Outcome> {
+    let children: Vec<_> = (0..processes).map(|writer| child(test, writer, shared)).collect();
+    children
+        .into_iter()
+        .map(|child| {
+            let output = child.wait_with_output().unwrap();
+            let stdout = String::from_utf8(output.stdout).unwrap();
+            assert!(output.status.success(), "a writer process failed: {stdout}");
+            let line = stdout.lines().find_map(|line| line.strip_prefix(OUTCOME)).expect("a writer printed no outcome");
+            serde_json::from_str(line).unwrap()
+        })
+        .collect()
+}
+
+/// A notifier that writes each notification to a file (the host's
+/// receiving end, which outlives processes) and, in a child, kills the
+/// whole process at a roll of the die: before the hand-over, or after it
+/// but before the service can mark it delivered.
+pub(crate) struct Mailbox {
+    file: Mutex<std::fs::File>,
+    dice: Option<Mutex<Dice>>,
+}
+
+impl Mailbox {
+    /// Appends to `path`; `crash_seed` makes it kill its process now and then.
+    pub(crate) fn new(path: &std::path::Path, crash_seed: Option<u64>) -> Self {
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+        Self { file: Mutex::new(file), dice: crash_seed.map(|seed| Mutex::new(Dice(seed | 1))) }
+    }
+
+    /// Every notification the file holds, each key once.
+    pub(crate) fn read(path: &std::path::Path) -> Inbox {
+        let inbox = Inbox::default();
+        for line in std::fs::read_to_string(path).unwrap_or_default().lines() {
+            inbox.receive(&serde_json::from_str(line).unwrap());
+        }
+        inbox
+    }
+}
+
+impl Notifier for Mailbox {
+    fn deliver(&self, notification: &Notification) -> Result<(), NotifyError> {
+        use std::io::Write;
+        let roll = self.dice.as_ref().map_or(99, |dice| dice.lock().unwrap().roll(60));
+        if roll == 0 {
+            std::process::abort();
+        }
+        let mut file = self.file.lock().unwrap();
+        writeln!(file, "{}", serde_json::to_string(notification).unwrap()).unwrap();
+        file.flush().unwrap();
+        if roll == 1 {
+            std::process::abort();
+        }
+        Ok(())
+    }
+}
+
+/// In a child: approvals, rejections and ticks on the shared gates with a
+/// [`Mailbox`] that kills the process at random, until it does (or the
+/// work runs out).
+pub(crate) fn work_until_killed<S: Store>(store: S, mailbox: &std::path::Path, life: u64) {
+    let approvals = Approvals::new(store, Mailbox::new(mailbox, Some(life + 11)));
+    let mut dice = Dice(life + 3);
+    let mut clock = base() + TimeDelta::minutes(life as i64);
+    for _ in 0..400 {
+        clock += TimeDelta::seconds(1);
+        let gate = gate_id(dice.roll(GATES as u64) as usize);
+        let result = match dice.roll(10) {
+            0 => approvals.reject(&gate, approver(dice.roll(8)), None, clock),
+            1 => approvals.tick(clock + TimeDelta::minutes(50)).and_then(|_| approvals.gate(&gate)),
+            _ => approvals.approve(&gate, Approve::by(approver(dice.roll(8))), clock),
+        };
+        if let Err(
+            failure @ (ServiceError::Store(_) | ServiceError::Contention { .. } | ServiceError::Corrupt { .. }),
+        ) = result
+        {
+            panic!("{failure}");
+        }
+    }
+}
+
+/// Issue 4's crash test across processes: `lives` children, one after
+/// another, each killed at random between an append and its delivery;
+/// then a restarted service delivers what the outbox kept. Every
+/// notification the stored events call for reaches the mailbox at least
+/// once. Returns (unique notifications, deliveries, children killed).
+pub(crate) fn crash_processes<S: Store>(
+    test: &str,
+    store: &S,
+    mailbox: &std::path::Path,
+    lives: u64,
+    shared: &str,
+) -> (usize, usize, usize) {
+    open_gates(store, Mailbox::new(mailbox, None));
+    let mut killed = 0;
+    for life in 0..lives {
+        use std::os::unix::process::ExitStatusExt;
+        let status = child(test, life, shared).wait().unwrap();
+        match status.signal() {
+            Some(6) => killed += 1,
+            _ => assert!(status.success(), "life {life} failed: {status}"),
+        }
+    }
+    assert!(killed > 0, "no child was killed between an append and its delivery");
+    let restarted = Approvals::new(store, Mailbox::new(mailbox, None));
+    restarted.deliver_pending().unwrap();
+    assert!(store.pending(1).unwrap().is_empty(), "the restarted service left notifications in the outbox");
+    let inbox = Mailbox::read(mailbox);
+    let received: BTreeSet<_> = inbox.deduplicated().into_keys().collect();
+    let expected = expected_keys(store, (0..GATES).map(gate_id));
+    let lost: Vec<_> = expected.difference(&received).collect();
+    assert!(lost.is_empty(), "notifications lost: {lost:?}");
+    let unexpected: Vec<_> = received.difference(&expected).collect();
+    assert!(unexpected.is_empty(), "notifications no stored event calls for: {unexpected:?}");
+    (received.len(), inbox.deliveries(), killed)
+}
