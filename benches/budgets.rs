@@ -46,11 +46,12 @@ fn eligibility(c: &mut Criterion) {
             ["web", "db", "ops", "qa"].into_iter().map(String::from).chain([format!("team-{}", groups - 1)]),
         );
         let outsider = Principal::user("zed").unwrap().with_groups(["web", "db", "ops", "qa", "support"]);
+        let now = at(1);
         group.bench_function(format!("{groups} groups, allowed"), |b| {
-            b.iter(|| black_box(gate.may(black_box(&member), Action::Approve, at(1)).is_ok()))
+            b.iter(|| black_box(gate.may(black_box(&member), Action::Approve, black_box(now)).is_ok()))
         });
         group.bench_function(format!("{groups} groups, refused"), |b| {
-            b.iter(|| black_box(gate.may(black_box(&outsider), Action::Approve, at(1)).is_err()))
+            b.iter(|| black_box(gate.may(black_box(&outsider), Action::Approve, black_box(now)).is_err()))
         });
     }
     group.finish();
@@ -98,11 +99,12 @@ fn decide_and_evolve(c: &mut Criterion) {
     let policy = Policy::new(PolicySpec::new([Rule::new(2, [Approver::Group("sre".into())])])).unwrap();
     let (gate, _) = open(policy);
     let command = Command::Approve(Approve::by(Principal::user("ann").unwrap().with_groups(["sre"])));
+    let now = at(1);
     c.bench_function("decide + evolve of one approval", |b| {
         b.iter_batched_ref(
             || gate.clone(),
             |gate| {
-                for event in gate.decide(black_box(&command), at(1)).unwrap() {
+                for event in gate.decide(black_box(&command), black_box(now)).unwrap() {
                     gate.evolve(&event);
                 }
             },

@@ -2,8 +2,9 @@
 //! the moment they act.
 
 use crate::id::PrincipalId;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// What kind of principal acts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -39,8 +40,10 @@ pub struct Principal {
     id: PrincipalId,
     #[serde(default = "user_kind")]
     kind: PrincipalKind,
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    groups: BTreeSet<String>,
+    // Shared: the engine records the principal with every decision, in the
+    // event and again in the gate, and a directory may list many groups.
+    #[serde(default, skip_serializing_if = "no_groups", serialize_with = "groups_out", deserialize_with = "groups_in")]
+    groups: Arc<BTreeSet<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     access_level: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,6 +54,20 @@ pub struct Principal {
 
 fn user_kind() -> PrincipalKind {
     PrincipalKind::User
+}
+
+// The groups serialize as the plain set they are (serde's `rc` feature is
+// not on, and the stored form must not depend on how they are held).
+fn no_groups(groups: &Arc<BTreeSet<String>>) -> bool {
+    groups.is_empty()
+}
+
+fn groups_out<S: Serializer>(groups: &Arc<BTreeSet<String>>, serializer: S) -> Result<S::Ok, S::Error> {
+    groups.as_ref().serialize(serializer)
+}
+
+fn groups_in<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Arc<BTreeSet<String>>, D::Error> {
+    BTreeSet::deserialize(deserializer).map(Arc::new)
 }
 
 impl Principal {
@@ -75,7 +92,7 @@ impl Principal {
 
     /// A principal of the given kind with no other facts.
     pub fn new(id: PrincipalId, kind: PrincipalKind) -> Self {
-        Self { id, kind, groups: BTreeSet::new(), access_level: None, email: None, admin: false }
+        Self { id, kind, groups: Arc::default(), access_level: None, email: None, admin: false }
     }
 
     /// Adds groups (Harness user groups, GitLab groups, Octopus teams).
@@ -85,7 +102,7 @@ impl Principal {
         I: IntoIterator<Item = G>,
         G: Into<String>,
     {
-        self.groups.extend(groups.into_iter().map(Into::into));
+        Arc::make_mut(&mut self.groups).extend(groups.into_iter().map(Into::into));
         self
     }
 

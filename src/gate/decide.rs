@@ -106,8 +106,9 @@ fn approve(gate: &Gate, approve: &Approve, now: DateTime<Utc>) -> Result<Vec<Eve
     }
     let inputs = gate.policy.resolve_inputs(&approve.inputs)?;
     let claim = gate.claim(rules, rule);
-    let mut events =
-        vec![Event::Approved { by: by.clone(), rules, rule, inputs, comment: approve.comment.clone(), at: now }];
+    // Room for the ending too, so the quorum case does not grow the list.
+    let mut events = Vec::with_capacity(2);
+    events.push(Event::Approved { by: by.clone(), rules, rule, inputs, comment: approve.comment.clone(), at: now });
     if gate.would_be_met(claim) {
         events.push(ended(Status::Approved, Reason::Quorum, None, None, now));
     }

@@ -187,7 +187,7 @@ impl Gate {
                     at: *at,
                 });
                 let claims = self.claims(None);
-                tally::extend(&self.required(), &claims, &mut self.matched);
+                tally::extend(self.policy.required(), &claims, &mut self.matched);
             }
             Event::Rejected { by, comment, .. } => {
                 // A changed vote (GitLab's upsert) withdraws the rejecter's
@@ -215,20 +215,14 @@ impl Gate {
         self.matched.clear();
         for end in 1..=claims.len() {
             if let Some(prefix) = claims.get(..end) {
-                tally::extend(&self.required(), prefix, &mut self.matched);
+                tally::extend(self.policy.required(), prefix, &mut self.matched);
             }
         }
     }
 
-    fn required(&self) -> Vec<u32> {
-        self.policy.rules().iter().map(|rule| rule.required).collect()
-    }
-
     /// Every approval as the matching sees it, with `extra` as one more.
     fn claims(&self, extra: Option<Claim>) -> Vec<Claim> {
-        let mut claims: Vec<Claim> = self.approvals.iter().map(|a| self.claim(a.rules, a.rule)).collect();
-        claims.extend(extra);
-        claims
+        self.approvals.iter().map(|a| self.claim(a.rules, a.rule)).chain(extra).collect()
     }
 
     fn claim(&self, rules: RuleSet, rule: Option<u8>) -> Claim {
@@ -242,17 +236,13 @@ impl Gate {
 
     /// Whether one more approval, `extra`, would meet every rule.
     fn would_be_met(&self, extra: Claim) -> bool {
-        let required = self.required();
-        let mut matched = self.matched.clone();
-        tally::extend(&required, &self.claims(Some(extra)), &mut matched);
-        let loads = tally::loads(required.len(), &matched);
-        required.iter().zip(loads).all(|(need, load)| load as u64 >= u64::from(*need))
+        tally::would_meet_all(self.policy.required(), &self.claims(Some(extra)), &self.matched)
     }
 
     /// The rule each approval counts for, placed so that the most rules are
     /// met; for explanations.
     fn best_assignment(&self) -> Vec<Option<usize>> {
-        tally::assign(&self.required(), &self.claims(None))
+        tally::assign(self.policy.required(), &self.claims(None))
     }
 
     /// The gate's id.

@@ -28,15 +28,28 @@ pub(crate) struct Claim {
 /// of every claim. One augmenting path suffices, so an approval costs time
 /// linear in the approvals held rather than a new matching from scratch.
 pub(crate) fn extend(required: &[u32], claims: &[Claim], matched: &mut Vec<Option<usize>>) {
-    let capacity: Vec<usize> = required.iter().map(|need| *need as usize).collect();
-    let mut placed = std::mem::take(matched);
+    *matched = extended(required, claims, std::mem::take(matched)).rule_of;
+}
+
+/// Whether adding the last of `claims` to `matched`, a maximum matching of
+/// the others, would meet every rule. `matched` is left as it was.
+pub(crate) fn would_meet_all(required: &[u32], claims: &[Claim], matched: &[Option<usize>]) -> bool {
+    // A copy with room for the new claim, so extending it does not grow it.
+    let mut placed = Vec::with_capacity(claims.len());
+    placed.extend_from_slice(matched);
+    extended(required, claims, placed).all_met()
+}
+
+/// The matching of every claim, grown from `placed`, a maximum matching of
+/// all claims but the last.
+fn extended<'a>(required: &'a [u32], claims: &'a [Claim], mut placed: Vec<Option<usize>>) -> Matching<'a> {
     placed.resize(claims.len(), None);
     let last = claims.len().saturating_sub(1);
     let pinned = claims.last().and_then(|claim| claim.pinned);
     if let Some(slot) = placed.get_mut(last) {
         *slot = pinned;
     }
-    let mut matching = Matching::resume(capacity, claims, placed);
+    let mut matching = Matching::resume(required, claims, placed);
     let all = RuleSet::from_iter(0..required.len());
     let mut visited = RuleSet::EMPTY;
     match pinned {
@@ -45,7 +58,7 @@ pub(crate) fn extend(required: &[u32], claims: &[Claim], matched: &mut Vec<Optio
         }
         // A pinned approval takes its place whatever the rule holds; if that
         // overfills the rule, one approval that could count elsewhere moves.
-        Some(rule) if matching.load.get(rule) > matching.capacity.get(rule) => {
+        Some(rule) if matching.is_over(rule) => {
             visited.insert(rule);
             let movable: Vec<usize> =
                 matching.members(rule).filter(|other| *other != last && matching.is_movable(*other)).collect();
@@ -57,12 +70,14 @@ pub(crate) fn extend(required: &[u32], claims: &[Claim], matched: &mut Vec<Optio
         }
         Some(_) => {}
     }
-    *matched = matching.rule_of;
+    matching
 }
 
 /// How many approvals each rule holds under `matched`.
 pub(crate) fn loads(rules: usize, matched: &[Option<usize>]) -> Vec<usize> {
-    let mut load = vec![0; rules];
+    // Filled rather than `vec![0; rules]`: for a handful of counts, zeroed
+    // allocation (calloc) costs several times a plain one.
+    let mut load: Vec<usize> = std::iter::repeat_n(0, rules).collect();
     for rule in matched.iter().flatten() {
         if let Some(slot) = load.get_mut(*rule) {
             *slot += 1;
@@ -74,13 +89,12 @@ pub(crate) fn loads(rules: usize, matched: &[Option<usize>]) -> Vec<usize> {
 /// The rule each approval counts for (`None`: it matches no rule), with the
 /// most rules met; for explanations.
 pub(crate) fn assign(required: &[u32], claims: &[Claim]) -> Vec<Option<usize>> {
-    let capacity: Vec<usize> = required.iter().map(|need| *need as usize).collect();
-    let mut matching = Matching::new(capacity.clone(), claims);
+    let mut matching = Matching::new(required, claims);
     let all = RuleSet::from_iter(0..required.len());
     matching.fill(all);
     if !matching.all_met() && required.len() <= EXACT_SEARCH_RULES {
         if let Some(best) = matching.best_subset() {
-            matching = Matching::new(capacity, claims);
+            matching = Matching::new(required, claims);
             matching.fill(best);
             matching.fill(all);
         }
@@ -90,31 +104,41 @@ pub(crate) fn assign(required: &[u32], claims: &[Claim]) -> Vec<Option<usize>> {
 }
 
 struct Matching<'a> {
-    capacity: Vec<usize>,
+    /// Each rule's required approvals.
+    capacity: &'a [u32],
     claims: &'a [Claim],
     rule_of: Vec<Option<usize>>,
     load: Vec<usize>,
 }
 
 impl<'a> Matching<'a> {
-    fn new(capacity: Vec<usize>, claims: &'a [Claim]) -> Self {
+    fn new(capacity: &'a [u32], claims: &'a [Claim]) -> Self {
         let rule_of = claims.iter().map(|claim| claim.pinned).collect();
         Self::resume(capacity, claims, rule_of)
     }
 
     /// A matching that starts from an earlier placement of `claims`.
-    fn resume(capacity: Vec<usize>, claims: &'a [Claim], rule_of: Vec<Option<usize>>) -> Self {
-        let mut load = vec![0; capacity.len()];
-        for rule in rule_of.iter().flatten() {
-            if let Some(slot) = load.get_mut(*rule) {
-                *slot += 1;
-            }
-        }
+    fn resume(capacity: &'a [u32], claims: &'a [Claim], rule_of: Vec<Option<usize>>) -> Self {
+        let load = loads(capacity.len(), &rule_of);
         Self { capacity, claims, rule_of, load }
     }
 
+    /// How many approvals `rule` holds and how many it needs (none and none
+    /// past the last rule).
+    fn load_and_need(&self, rule: usize) -> (usize, usize) {
+        (self.load.get(rule).copied().unwrap_or(0), self.capacity.get(rule).map_or(0, |need| *need as usize))
+    }
+
     fn is_full(&self, rule: usize) -> bool {
-        self.load.get(rule) >= self.capacity.get(rule)
+        let (load, need) = self.load_and_need(rule);
+        load >= need
+    }
+
+    /// Whether `rule` holds more than it needs (a pinned approval can put
+    /// it there).
+    fn is_over(&self, rule: usize) -> bool {
+        let (load, need) = self.load_and_need(rule);
+        load > need
     }
 
     fn all_met(&self) -> bool {
@@ -205,7 +229,7 @@ impl<'a> Matching<'a> {
         subsets.into_iter().map(|mask| RuleSet::from_iter((0..rules).filter(|r| mask >> r & 1 == 1))).find(|set| {
             let size = set.iter().count();
             size > met_now && {
-                let mut trial = Matching::new(self.capacity.clone(), self.claims);
+                let mut trial = Matching::new(self.capacity, self.claims);
                 trial.fill(*set);
                 set.iter().all(|rule| trial.is_full(rule))
             }

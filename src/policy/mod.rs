@@ -8,6 +8,7 @@
 //! same way.
 
 mod error;
+mod index;
 mod input;
 mod pattern;
 mod rule;
@@ -29,8 +30,10 @@ pub(crate) use error::shorten;
 pub(crate) use input::{defaults as input_defaults, resolve as resolve_inputs};
 
 use crate::principal::Principal;
+use index::RuleIndex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
 /// The most rules a policy may have.
@@ -150,12 +153,23 @@ impl PolicySpec {
 /// assert!(policy.matching_rules(&ann).contains(0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "PolicySpec", into = "PolicySpec")]
 pub struct Policy {
     // Shared: every gate opened under a policy keeps it, and a host may hold
     // a million waiting gates under a handful of policies.
-    spec: Arc<PolicySpec>,
+    compiled: Arc<Compiled>,
+}
+
+/// A valid spec with what the engine derives from it once, at load, rather
+/// than on every command.
+#[derive(Debug)]
+struct Compiled {
+    spec: PolicySpec,
+    /// Who each rule admits, for [`Policy::matching_rules`].
+    index: RuleIndex,
+    /// Each rule's required approvals, in rule order, for the matching.
+    required: Vec<u32>,
 }
 
 impl Policy {
@@ -168,22 +182,24 @@ impl Policy {
     /// many entries, oversized text, a zero span.
     pub fn new(spec: PolicySpec) -> Result<Self, PolicyError> {
         validate::check(&spec)?;
-        Ok(Self { spec: Arc::new(spec) })
+        let index = RuleIndex::new(&spec);
+        let required = spec.rules.iter().map(|rule| rule.required).collect();
+        Ok(Self { compiled: Arc::new(Compiled { spec, index, required }) })
     }
 
     /// The settings as plain data.
     pub fn spec(&self) -> &PolicySpec {
-        &self.spec
+        &self.compiled.spec
     }
 
     /// The rules, in declaration order.
     pub fn rules(&self) -> &[Rule] {
-        &self.spec.rules
+        &self.spec().rules
     }
 
     /// The name of rule `index`: its own, or `rule N` counting from 1.
     pub fn rule_name(&self, index: usize) -> String {
-        match self.spec.rules.get(index).and_then(|rule| rule.name.as_ref()) {
+        match self.spec().rules.get(index).and_then(|rule| rule.name.as_ref()) {
             Some(name) => name.clone(),
             None => format!("rule {}", index + 1),
         }
@@ -192,19 +208,17 @@ impl Policy {
     /// The rules `principal` matches, administrators included where the
     /// policy says so.
     pub fn matching_rules(&self, principal: &Principal) -> RuleSet {
-        let admin = principal.is_admin() && self.spec.admins == AdminRule::MatchEveryRule;
-        self.spec
-            .rules
-            .iter()
-            .enumerate()
-            .filter(|(_, rule)| admin || rule.matches(principal))
-            .map(|(index, _)| index)
-            .collect()
+        self.compiled.index.rules_of(principal)
+    }
+
+    /// Each rule's required approvals, in rule order.
+    pub(crate) fn required(&self) -> &[u32] {
+        &self.compiled.required
     }
 
     /// The disallowed entry that keeps `principal` from acting, if any.
     pub fn disallowed_entry(&self, principal: &Principal) -> Option<&Disallowed> {
-        self.spec.disallowed.iter().find(|entry| match entry {
+        self.spec().disallowed.iter().find(|entry| match entry {
             Disallowed::Principal(id) => principal.id().as_str() == id,
             Disallowed::Email(email) => principal.email().is_some_and(|own| own.eq_ignore_ascii_case(email)),
         })
@@ -216,7 +230,7 @@ impl Policy {
             .iter()
             .filter(|index| {
                 let name = self.rule_name(*index);
-                match self.spec.represented_as {
+                match self.spec().represented_as {
                     RuleNaming::Exact => name == represented_as,
                     RuleNaming::Contains => name.contains(represented_as),
                 }
@@ -230,12 +244,27 @@ impl Policy {
     ///
     /// [`InputError`] naming the input and the value.
     pub fn resolve_inputs(&self, given: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, InputError> {
-        resolve_inputs(&self.spec.inputs, self.spec.input_mode, given)
+        resolve_inputs(&self.spec().inputs, self.spec().input_mode, given)
     }
 
     /// The sum of every rule's required approvals.
     pub fn total_required(&self) -> u64 {
-        self.spec.rules.iter().map(|rule| u64::from(rule.required)).sum()
+        self.required().iter().copied().map(u64::from).sum()
+    }
+}
+
+// Equality and debug output are the spec's: the rest is derived from it.
+impl PartialEq for Policy {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.compiled, &other.compiled) || self.spec() == other.spec()
+    }
+}
+
+impl Eq for Policy {}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Policy").field("spec", self.spec()).finish()
     }
 }
 
@@ -248,6 +277,9 @@ impl TryFrom<PolicySpec> for Policy {
 
 impl From<Policy> for PolicySpec {
     fn from(policy: Policy) -> Self {
-        Arc::unwrap_or_clone(policy.spec)
+        match Arc::try_unwrap(policy.compiled) {
+            Ok(compiled) => compiled.spec,
+            Err(shared) => shared.spec.clone(),
+        }
     }
 }

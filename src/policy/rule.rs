@@ -125,7 +125,20 @@ impl RuleSet {
 
     /// The indices in ascending order.
     pub fn iter(self) -> impl Iterator<Item = usize> {
-        (0..64).filter(move |index| self.contains(*index))
+        // Visits only the members, not all 64 positions: the matching walks
+        // the rules of every approval it places.
+        let mut rest = self.0;
+        std::iter::from_fn(move || {
+            let index = rest.trailing_zeros() as usize;
+            // Clears the lowest member; `rest` is 0 once all are visited.
+            rest &= rest.wrapping_sub(1);
+            (index < 64).then_some(index)
+        })
+    }
+
+    /// The rules in either set.
+    pub(crate) fn union(self, other: RuleSet) -> RuleSet {
+        RuleSet(self.0 | other.0)
     }
 }
 
