@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// The longest id accepted, in bytes. Ids are keys in stores and
 /// notifications, not documents.
@@ -58,7 +59,9 @@ macro_rules! id_type {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
+        // Shared: an id is copied into every event, index entry and
+        // explanation that names it, and a copy should not allocate.
+        pub struct $name(Arc<str>);
 
         impl $name {
             /// Validates `id`: not empty, at most [`MAX_ID_BYTES`], no control
@@ -70,7 +73,7 @@ macro_rules! id_type {
             pub fn new(id: impl Into<String>) -> Result<Self, IdError> {
                 let id = id.into();
                 check($what, &id)?;
-                Ok(Self(id))
+                Ok(Self(id.into()))
             }
 
             /// The id as text.
@@ -95,7 +98,7 @@ macro_rules! id_type {
 
         impl From<$name> for String {
             fn from(id: $name) -> String {
-                id.0
+                id.0.as_ref().to_owned()
             }
         }
 

@@ -60,10 +60,8 @@ fn extended<'a>(required: &'a [u32], claims: &'a [Claim], mut placed: Vec<Option
         // overfills the rule, one approval that could count elsewhere moves.
         Some(rule) if matching.is_over(rule) => {
             visited.insert(rule);
-            let movable: Vec<usize> =
-                matching.members(rule).filter(|other| *other != last && matching.is_movable(*other)).collect();
-            for other in movable {
-                if matching.augment_moving(other, all, &mut visited) {
+            for other in 0..last {
+                if matching.holds_movable(rule, other) && matching.augment_moving(other, all, &mut visited) {
                     break;
                 }
             }
@@ -173,9 +171,11 @@ impl<'a> Matching<'a> {
                 self.place(claim, rule);
                 return true;
             }
-            let movable: Vec<usize> = self.members(rule).filter(|other| self.is_movable(*other)).collect();
-            for other in movable {
-                if self.augment_moving(other, allowed, visited) {
+            // A failed attempt leaves every placement as it was, so walking
+            // the members live visits the same ones a snapshot would,
+            // without allocating one.
+            for other in 0..self.claims.len() {
+                if self.holds_movable(rule, other) && self.augment_moving(other, allowed, visited) {
                     self.place(claim, rule);
                     return true;
                 }
@@ -196,12 +196,9 @@ impl<'a> Matching<'a> {
         false
     }
 
-    fn members(&self, rule: usize) -> impl Iterator<Item = usize> + '_ {
-        self.rule_of.iter().enumerate().filter(move |(_, r)| **r == Some(rule)).map(|(claim, _)| claim)
-    }
-
-    fn is_movable(&self, claim: usize) -> bool {
-        self.claims.get(claim).is_some_and(|c| c.pinned.is_none())
+    /// Whether `claim` counts for `rule` and may be moved elsewhere.
+    fn holds_movable(&self, rule: usize, claim: usize) -> bool {
+        self.rule_of.get(claim) == Some(&Some(rule)) && self.claims.get(claim).is_some_and(|c| c.pinned.is_none())
     }
 
     fn place(&mut self, claim: usize, rule: usize) {
@@ -224,16 +221,11 @@ impl<'a> Matching<'a> {
     fn best_subset(&self) -> Option<RuleSet> {
         let rules = self.capacity.len();
         let met_now = self.met();
+        let hall = Hall::new(self.capacity, self.claims);
         let mut subsets: Vec<u64> = (0..(1u64 << rules)).collect();
         subsets.sort_by_key(|mask| std::cmp::Reverse(mask.count_ones()));
-        subsets.into_iter().map(|mask| RuleSet::from_iter((0..rules).filter(|r| mask >> r & 1 == 1))).find(|set| {
-            let size = set.iter().count();
-            size > met_now && {
-                let mut trial = Matching::new(self.capacity, self.claims);
-                trial.fill(*set);
-                set.iter().all(|rule| trial.is_full(rule))
-            }
-        })
+        let best = subsets.into_iter().find(|mask| mask.count_ones() as usize > met_now && hall.can_meet(*mask))?;
+        Some(RuleSet::from_iter((0..rules).filter(|rule| best >> rule & 1 == 1)))
     }
 
     fn place_surplus(&mut self) {
@@ -244,6 +236,56 @@ impl<'a> Matching<'a> {
                 self.place(claim, rule);
             }
         }
+    }
+}
+
+/// Whether a set of rules can be met together, by Hall's condition rather
+/// than by building a matching for each set: the free approvals can fill
+/// what the pinned ones leave of every rule in `T` exactly when, for every
+/// `S` within `T`, the approvals matching some rule of `S` are at least
+/// what `S` still needs. Approvals are counted once per distinct rule set,
+/// so one check costs 2^|T| sums whatever the number of approvals.
+struct Hall {
+    /// What each rule still needs after its pinned approvals.
+    need: Vec<u64>,
+    /// For each set of rules (as a mask), how many free approvals match at
+    /// least one of them.
+    reach: Vec<u64>,
+}
+
+impl Hall {
+    fn new(capacity: &[u32], claims: &[Claim]) -> Self {
+        let rules = capacity.len();
+        let pinned = loads(rules, &claims.iter().map(|claim| claim.pinned).collect::<Vec<_>>());
+        let need =
+            capacity.iter().zip(pinned).map(|(need, held)| u64::from(*need).saturating_sub(held as u64)).collect();
+        let mut kinds: Vec<(u64, u64)> = Vec::new();
+        for claim in claims.iter().filter(|claim| claim.pinned.is_none()) {
+            let mask = claim.rules.iter().fold(0u64, |mask, rule| mask | 1 << rule);
+            match kinds.iter_mut().find(|(kind, _)| *kind == mask) {
+                Some((_, count)) => *count += 1,
+                None => kinds.push((mask, 1)),
+            }
+        }
+        let reach = (0..1u64 << rules)
+            .map(|set| kinds.iter().filter(|(kind, _)| kind & set != 0).map(|(_, count)| count).sum())
+            .collect();
+        Self { need, reach }
+    }
+
+    /// Whether every rule in `set` can be met at once.
+    fn can_meet(&self, set: u64) -> bool {
+        // Every non-empty subset of `set`, by the usual submask walk.
+        let mut subset = set;
+        while subset != 0 {
+            let needed: u64 =
+                self.need.iter().enumerate().filter(|(rule, _)| subset >> rule & 1 == 1).map(|(_, n)| n).sum();
+            if needed > self.reach.get(subset as usize).copied().unwrap_or(0) {
+                return false;
+            }
+            subset = (subset - 1) & set;
+        }
+        true
     }
 }
 
@@ -301,6 +343,33 @@ mod tests {
         extend(&[1, 1], &claims[..1], &mut matched);
         extend(&[1, 1], &claims, &mut matched);
         assert_eq!(matched, vec![Some(1), Some(0)]);
+    }
+
+    proptest::proptest! {
+        /// Hall's condition answers exactly as building the matching would.
+        #[test]
+        fn halls_condition_agrees_with_a_matching_for_every_set_of_rules(
+            capacity in proptest::collection::vec(1u32..4, 1..5),
+            raw in proptest::collection::vec((1u64..32, proptest::option::of(0usize..5)), 0..12),
+        ) {
+            let rules = capacity.len();
+            let claims: Vec<Claim> = raw
+                .iter()
+                .filter_map(|(mask, pin)| {
+                    let set: RuleSet = (0..rules).filter(|rule| mask >> rule & 1 == 1).collect();
+                    let pinned = pin.filter(|rule| set.contains(*rule));
+                    (set != RuleSet::EMPTY).then_some(Claim { rules: set, pinned })
+                })
+                .collect();
+            let hall = Hall::new(&capacity, &claims);
+            for mask in 0..1u64 << rules {
+                let set: RuleSet = (0..rules).filter(|rule| mask >> rule & 1 == 1).collect();
+                let mut trial = Matching::new(&capacity, &claims);
+                trial.fill(set);
+                let matched = set.iter().all(|rule| trial.is_full(rule));
+                proptest::prop_assert_eq!(hall.can_meet(mask), matched, "rules {:?}", set);
+            }
+        }
     }
 
     #[test]
