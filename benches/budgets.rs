@@ -41,18 +41,32 @@ fn eligibility(c: &mut Criterion) {
     let mut group = c.benchmark_group("may this principal approve");
     for groups in [3, 20] {
         let (gate, _) = open(groups_policy(groups));
-        // A member of 5 groups, the last of the policy's among them.
-        let member = Principal::user("ann").unwrap().with_groups(
-            ["web", "db", "ops", "qa"].into_iter().map(String::from).chain([format!("team-{}", groups - 1)]),
-        );
-        let outsider = Principal::user("zed").unwrap().with_groups(["web", "db", "ops", "qa", "support"]);
+        // The host's directory: 50 members in each approver group, each also
+        // in four groups the policy does not name. Membership travels with
+        // the principal, so the engine sees a member's own groups, not the
+        // roster; the loop still walks every member so that no single id or
+        // group stays hot in the cache.
+        let member = |g: usize, m: usize| {
+            let groups = ["web", "db", "ops", "qa"].into_iter().map(String::from).chain([format!("team-{g}")]);
+            Principal::user(format!("m{g}-{m}")).unwrap().with_groups(groups)
+        };
+        let members: Vec<Principal> =
+            (0..groups).flat_map(|g| (0..50).map(move |m| (g, m))).map(|(g, m)| member(g, m)).collect();
+        let outsiders: Vec<Principal> = (0..members.len())
+            .map(|m| Principal::user(format!("x{m}")).unwrap().with_groups(["web", "db", "ops", "qa", "support"]))
+            .collect();
         let now = at(1);
-        group.bench_function(format!("{groups} groups, allowed"), |b| {
-            b.iter(|| black_box(gate.may(black_box(&member), Action::Approve, black_box(now)).is_ok()))
-        });
-        group.bench_function(format!("{groups} groups, refused"), |b| {
-            b.iter(|| black_box(gate.may(black_box(&outsider), Action::Approve, black_box(now)).is_err()))
-        });
+        for (verdict, principals, expected) in [("allowed", &members, true), ("refused", &outsiders, false)] {
+            let mut next = principals.iter().cycle();
+            group.bench_function(format!("{groups} groups, {verdict}"), |b| {
+                b.iter(|| {
+                    let principal = next.next().unwrap();
+                    let allowed = gate.may(black_box(principal), Action::Approve, black_box(now)).is_ok();
+                    assert_eq!(allowed, expected);
+                    black_box(allowed)
+                })
+            });
+        }
     }
     group.finish();
 }
@@ -100,20 +114,31 @@ fn status_after_decisions(c: &mut Criterion) {
 
 fn decide_and_evolve(c: &mut Criterion) {
     let policy = Policy::new(PolicySpec::new([Rule::new(2, [Approver::Group("sre".into())])])).unwrap();
-    let (gate, _) = open(policy);
-    let command = Command::Approve(Approve::by(Principal::user("ann").unwrap().with_groups(["sre"])));
-    let now = at(1);
-    c.bench_function("decide + evolve of one approval", |b| {
-        b.iter_batched_ref(
-            || gate.clone(),
-            |gate| {
-                for event in gate.decide(black_box(&command), black_box(now)).unwrap() {
-                    gate.evolve(&event);
-                }
-            },
-            BatchSize::SmallInput,
-        )
-    });
+    let (_, fresh) = open(policy);
+    let ann = Command::Approve(Approve::by(Principal::user("ann").unwrap().with_groups(["sre"])));
+    // The 101st decision on the gate of the status bench: the executor,
+    // vote and eligibility checks, the look-ahead for quorum and one
+    // augmenting path all run against 100 approvals.
+    let busy = hundred_decisions();
+    let late = Command::Approve(Approve::by(Principal::user("late").unwrap().with_groups(["g0"])));
+    for (name, events, command) in [
+        ("decide + evolve of one approval", &fresh, &ann),
+        ("decide + evolve of one approval, after 100 decisions, 5 rules", &busy, &late),
+    ] {
+        let now = at(1_000);
+        c.bench_function(name, |b| {
+            b.iter_batched_ref(
+                // The gate as the service holds it: replayed from its events.
+                || Gate::replay(events).unwrap(),
+                |gate| {
+                    for event in gate.decide(black_box(command), black_box(now)).unwrap() {
+                        gate.evolve(&event);
+                    }
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
 }
 
 fn replay_million(c: &mut Criterion) {

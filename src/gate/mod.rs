@@ -46,7 +46,7 @@ use crate::principal::Principal;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tally::Claim;
+use tally::{Claim, Tally};
 
 /// One approval the gate holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,7 +96,7 @@ pub struct Gate {
     /// Derived: a maximum matching of approvals to rules, extended by
     /// `evolve` one approval at a time so reading a gate's progress costs
     /// next to nothing.
-    matched: Vec<Option<usize>>,
+    tally: Tally,
 }
 
 /// A list of events that does not start with [`Event::Opened`].
@@ -132,6 +132,12 @@ impl Gate {
             Some(other) => return Err(ReplayError { first: other.name() }),
             None => return Err(ReplayError { first: "nothing" }),
         };
+        // Most events of a long stream are approvals: room for them, and for
+        // the decision that usually follows a replay, at once rather than
+        // growing one doubling at a time.
+        let room = events.size_hint().0.saturating_add(1);
+        gate.approvals.reserve(room);
+        gate.tally.reserve(room);
         for event in events {
             gate.evolve(event);
         }
@@ -150,7 +156,7 @@ impl Gate {
             rejection: None,
             assigned_to: None,
             ending: None,
-            matched: Vec::new(),
+            tally: Tally::default(),
         }
     }
 
@@ -186,8 +192,8 @@ impl Gate {
                     comment: comment.clone(),
                     at: *at,
                 });
-                let claims = self.claims(None);
-                tally::extend(self.policy.required(), &claims, &mut self.matched);
+                let claim = self.claim(*rules, *rule);
+                self.tally.push(self.policy.required(), claim);
             }
             Event::Rejected { by, comment, .. } => {
                 // A changed vote (GitLab's upsert) withdraws the rejecter's
@@ -211,18 +217,8 @@ impl Gate {
 
     /// Rebuilds the matching from scratch, after an approval was withdrawn.
     fn rematch(&mut self) {
-        let claims = self.claims(None);
-        self.matched.clear();
-        for end in 1..=claims.len() {
-            if let Some(prefix) = claims.get(..end) {
-                tally::extend(self.policy.required(), prefix, &mut self.matched);
-            }
-        }
-    }
-
-    /// Every approval as the matching sees it, with `extra` as one more.
-    fn claims(&self, extra: Option<Claim>) -> Vec<Claim> {
-        self.approvals.iter().map(|a| self.claim(a.rules, a.rule)).chain(extra).collect()
+        let claims = self.approvals.iter().map(|a| self.claim(a.rules, a.rule));
+        self.tally = Tally::of(self.policy.required(), claims);
     }
 
     fn claim(&self, rules: RuleSet, rule: Option<u8>) -> Claim {
@@ -236,13 +232,13 @@ impl Gate {
 
     /// Whether one more approval, `extra`, would meet every rule.
     fn would_be_met(&self, extra: Claim) -> bool {
-        tally::would_meet_all(self.policy.required(), &self.claims(Some(extra)), &self.matched)
+        self.tally.would_meet_all(self.policy.required(), extra)
     }
 
     /// The rule each approval counts for, placed so that the most rules are
     /// met; for explanations.
     fn best_assignment(&self) -> Vec<Option<usize>> {
-        tally::assign(self.policy.required(), &self.claims(None))
+        self.tally.assignment(self.policy.required())
     }
 
     /// The gate's id.
@@ -329,15 +325,7 @@ impl Gate {
     /// Approvals still needed, summed over the rules (0 once every rule is
     /// met).
     pub fn remaining(&self) -> u64 {
-        // Any maximum matching leaves the same total unmet, so the one kept
-        // up to date serves.
-        let loads = tally::loads(self.policy.rules().len(), &self.matched);
-        self.policy
-            .rules()
-            .iter()
-            .zip(loads)
-            .map(|(rule, load)| u64::from(rule.required).saturating_sub(load as u64))
-            .sum()
+        self.tally.unmet(self.policy.required())
     }
 
     /// The values handed on to later steps.

@@ -105,6 +105,14 @@ impl RuleSet {
     /// The empty set.
     pub const EMPTY: RuleSet = RuleSet(0);
 
+    /// Rules `0..count`: every rule of a policy of `count` rules.
+    pub(crate) fn below(count: usize) -> RuleSet {
+        match 1u64.checked_shl(count as u32).filter(|_| count < 64) {
+            Some(bit) => RuleSet(bit - 1),
+            None => RuleSet(u64::MAX),
+        }
+    }
+
     /// Adds rule `index`; indices of 64 and more are ignored, as no policy
     /// has that many rules.
     pub fn insert(&mut self, index: usize) {
@@ -165,5 +173,18 @@ impl FromIterator<usize> for RuleSet {
             set.insert(index);
         }
         set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RuleSet;
+
+    #[test]
+    fn below_holds_exactly_the_first_rules() {
+        assert_eq!(RuleSet::below(0), RuleSet::EMPTY);
+        assert_eq!(RuleSet::below(3).iter().collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert_eq!(RuleSet::below(64).iter().count(), 64);
+        assert_eq!(RuleSet::below(65), RuleSet::below(64));
     }
 }
