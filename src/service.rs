@@ -2,7 +2,7 @@
 //! expected version, deliver the outbox, carry out supersession.
 
 use crate::error::{ErrorKind, GateError};
-use crate::gate::{Approve, Command, Effect, Event, Gate, ReplayError, Run, Supersession};
+use crate::gate::{Approve, Command, Effect, Event, Gate, Notification, ReplayError, Run, Supersession};
 use crate::id::GateId;
 use crate::policy::Policy;
 use crate::ports::{Append, AppendError, GateIndex, Notifier, Store};
@@ -66,6 +66,12 @@ impl<E> ServiceError<E> {
 /// Opens gates and takes actions on them through a [`Store`] and a
 /// [`Notifier`].
 ///
+/// Each call appends what it decided, with the notifications and
+/// supersessions it causes in the store's outbox, then follows up: it
+/// rejects superseded runs and delivers the outbox. A store failure during
+/// the follow-up is returned, but the action stands: what was not done
+/// waits in the outbox for the next call, tick or process.
+///
 /// ```
 /// use approval_gate::{Approve, GateId, Principal, PrincipalId, Run, Status};
 /// use approval_gate::memory::{MemoryStore, RecordingNotifier};
@@ -90,6 +96,16 @@ pub struct Approvals<S, N> {
 }
 
 type Result<T, S> = std::result::Result<T, ServiceError<<S as Store>::Error>>;
+
+/// What one command left recorded.
+struct Recorded {
+    /// The gate after the appended events.
+    gate: Gate,
+    /// The events appended (a passed deadline's among them).
+    events: Vec<Event>,
+    /// Why the command itself was refused, if it was.
+    refusal: Option<GateError>,
+}
 
 impl<S: Store, N: Notifier> Approvals<S, N> {
     /// A service over `store` and `notifier`.
@@ -123,7 +139,7 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
             Err(ServiceError::Contention { .. }) => Err(ServiceError::DuplicateGate(id)),
             other => other,
         }?;
-        self.follow_up(&gate, &events, now)?;
+        self.follow_up(&gate, &events)?;
         Ok(gate)
     }
 
@@ -202,16 +218,26 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
     }
 
     /// Delivers what waits in the outbox; a notification that fails stays
-    /// there for the next call. Returns how many were delivered.
+    /// there for the next call. A supersession left there by a service that
+    /// stopped after its append is carried out now, as of the approval that
+    /// caused it. Returns how many notifications were delivered.
     ///
     /// # Errors
     ///
     /// The store's failure (a notifier's failure is not an error here).
     pub fn deliver_pending(&self) -> Result<usize, S> {
-        let pending = self.store.pending(TICK_BATCH).map_err(ServiceError::Store)?;
+        let mut pending = self.store.pending(TICK_BATCH).map_err(ServiceError::Store)?;
+        if pending.iter().any(|entry| entry.supersedes.is_some()) {
+            for (entry, supersession) in pending.iter().filter_map(|entry| Some((entry, entry.supersedes.as_ref()?))) {
+                self.supersede(supersession, entry.at)?;
+                self.store.delivered(&entry.key).map_err(ServiceError::Store)?;
+            }
+            // The rejections just recorded have notifications of their own.
+            pending = self.store.pending(TICK_BATCH).map_err(ServiceError::Store)?;
+        }
         let mut delivered = 0;
-        for notification in pending {
-            if self.notifier.deliver(&notification).is_ok() {
+        for notification in pending.iter().filter(|entry| entry.supersedes.is_none()) {
+            if self.notifier.deliver(notification).is_ok() {
                 self.store.delivered(&notification.key).map_err(ServiceError::Store)?;
                 delivered += 1;
             }
@@ -219,13 +245,27 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
         Ok(delivered)
     }
 
-    /// Loads, lets a passed deadline take effect first, decides, appends;
-    /// on a conflict, reloads and decides again.
+    /// Records `command` and follows up: superseded runs, the outbox.
     fn execute(&self, id: &GateId, command: &Command, now: DateTime<Utc>) -> Result<Gate, S> {
+        let recorded = self.record(id, command, now)?;
+        self.follow_up(&recorded.gate, &recorded.events)?;
+        match recorded.refusal {
+            Some(error) => Err(error.into()),
+            None => Ok(recorded.gate),
+        }
+    }
+
+    /// Loads, lets a passed deadline take effect first, decides, appends;
+    /// on a conflict, reloads and decides again. No follow-up: what the
+    /// append calls for waits in the outbox.
+    fn record(&self, id: &GateId, command: &Command, now: DateTime<Utc>) -> Result<Recorded, S> {
         for _ in 0..MAX_ATTEMPTS {
             let mut gate = self.gate(id)?;
             let expected = gate.version();
-            let mut events = gate.decide(&Command::Tick, now)?;
+            let mut events = match gate.decide(&Command::Tick, now) {
+                Ok(events) => events,
+                Err(refusal) => return Ok(Recorded { gate, events: Vec::new(), refusal: Some(refusal) }),
+            };
             for event in &events {
                 gate.evolve(event);
             }
@@ -248,20 +288,16 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
             match self.commit(&gate, expected, &events) {
                 Err(ServiceError::Contention { .. }) => continue,
                 Err(other) => return Err(other),
-                Ok(()) => {}
+                Ok(()) => return Ok(Recorded { gate, events, refusal }),
             }
-            self.follow_up(&gate, &events, now)?;
-            return match refusal {
-                Some(error) => Err(error.into()),
-                None => Ok(gate),
-            };
         }
         Err(ServiceError::Contention { gate: id.clone(), attempts: MAX_ATTEMPTS })
     }
 
     /// Appends `events` (already applied to `gate`) with their
-    /// notifications. A conflict comes back as `Contention` for the caller
-    /// to retry.
+    /// notifications, and the supersessions they cause as outbox entries of
+    /// the service's own, so that stopping after the append loses neither.
+    /// A conflict comes back as `Contention` for the caller to retry.
     fn commit(&self, gate: &Gate, expected: u64, events: &[Event]) -> Result<(), S> {
         if events.is_empty() {
             return Ok(());
@@ -271,6 +307,7 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
             .into_iter()
             .filter_map(|effect| match effect {
                 Effect::Notify(notification) => Some(notification),
+                Effect::RejectSuperseded(supersession) => Some(Notification::supersede(supersession, gate.last_at())),
                 _ => None,
             })
             .collect();
@@ -282,11 +319,14 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
         }
     }
 
-    /// After an append: deliver the outbox and reject superseded runs.
-    fn follow_up(&self, gate: &Gate, events: &[Event], now: DateTime<Utc>) -> Result<(), S> {
+    /// After an append: reject superseded runs at once (not behind a
+    /// backlog of notifications), as of the event that supersedes them,
+    /// then deliver the outbox.
+    fn follow_up(&self, gate: &Gate, events: &[Event]) -> Result<(), S> {
         for effect in gate.effects(events) {
             if let Effect::RejectSuperseded(supersession) = effect {
-                self.supersede(&supersession, now)?;
+                self.supersede(&supersession, gate.last_at())?;
+                self.store.delivered(&supersession.outbox_key()).map_err(ServiceError::Store)?;
             }
         }
         self.deliver_pending()?;
@@ -294,7 +334,8 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
     }
 
     /// Rejects the older runs waiting under the supersession's key. A run
-    /// the approver may not act on is left waiting (Harness skips it).
+    /// the approver may not act on is left waiting (Harness skips it). Done
+    /// twice, it rejects nothing more: a rejected run no longer waits.
     fn supersede(&self, supersession: &Supersession, now: DateTime<Utc>) -> Result<(), S> {
         let waiting = self.store.waiting_with_key(&supersession.key).map_err(ServiceError::Store)?;
         for (older, opened_at) in waiting {
@@ -302,9 +343,11 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
                 continue;
             }
             let command = Command::Supersede { by: supersession.by.clone(), newer: supersession.newer.clone() };
-            match self.execute(&older, &command, now) {
-                Ok(_) | Err(ServiceError::Gate(_)) => {}
-                Err(other) => return Err(other),
+            let mut at = now;
+            // Carried out late (after a restart), the rejection follows
+            // whatever the older gate recorded meanwhile.
+            while let Some(GateError::TimeWentBackwards { last, .. }) = self.record(&older, &command, at)?.refusal {
+                at = last;
             }
         }
         Ok(())

@@ -16,7 +16,7 @@
 //! # Ok::<(), testkit::Violations>(())
 //! ```
 
-use crate::gate::{Notification, NotificationKind};
+use crate::gate::{Notification, NotificationKind, Supersession};
 use crate::policy::{Approver, Policy, PolicySpec, Rule};
 use crate::ports::{Append, AppendError, Conflict, GateIndex, Store};
 use crate::{Approve, Command, Event, Gate, GateId, Principal, PrincipalId, Run};
@@ -209,7 +209,17 @@ fn notification(gate: &GateId, version: u64, at: DateTime<Utc>) -> Notification 
         recipients: vec![Approver::Group("sre".into()), Approver::User(format!("ünïcode-{version}"))],
         text: format!("gate {gate}: approval {version} — “quoted”, 'single', \\back\\slash"),
         at,
+        supersedes: None,
     }
+}
+
+/// The service's own outbox entry for a supersession, which a store keeps
+/// like any notification.
+fn supersede_job(gate: &GateId, version: u64, at: DateTime<Utc>) -> Result<Notification, crate::IdError> {
+    let by = Principal::user("ann")?.with_groups(["sre", "ops"]).with_email("Ann@Example.com");
+    let supersession =
+        Supersession { key: "web\u{1f}deploy".into(), newer: gate.clone(), opened_at: at, by: Some(by), version };
+    Ok(Notification::supersede(supersession, at))
 }
 
 fn keys(notifications: &[Notification]) -> Vec<&str> {
@@ -307,9 +317,9 @@ pub fn gates_keep_their_own_versions<S: Store>(store: &S) -> Result<(), Violatio
     Ok(())
 }
 
-/// Check: the notifications of an append are in the outbox as soon as the
-/// append returns, oldest first across appends, and `pending` honours its
-/// limit.
+/// Check: the notifications of an append (the service's supersede entries
+/// among them) are in the outbox as soon as the append returns, exactly as
+/// given, oldest first across appends, and `pending` honours its limit.
 ///
 /// # Errors
 ///
@@ -320,7 +330,8 @@ pub fn the_outbox_is_written_with_the_events_and_read_oldest_first<S: Store>(sto
     let first = [notification(&gate.id, 1, instant(0)), notification(&gate.id, 0, instant(0))];
     appended(CHECK, store.append(Append::new(&gate.id, 0, &gate.events.clone(), &first, &gate.index())))?;
     let approval = gate.approve(CHECK, "ann", instant(9))?;
-    let second = [notification(&gate.id, 2, instant(9))];
+    let job = supersede_job(&gate.id, 2, instant(9)).map_err(|e| Violation { check: CHECK, message: e.to_string() })?;
+    let second = [notification(&gate.id, 2, instant(9)), job];
     appended(CHECK, store.append(Append::new(&gate.id, 1, &approval, &second, &gate.index())))?;
     let pending = ok(CHECK, "pending", store.pending(10))?;
     let wanted: Vec<_> = first.iter().chain(&second).cloned().collect();

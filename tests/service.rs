@@ -178,3 +178,102 @@ fn unknown_and_duplicate_gates_are_refused() {
     assert_eq!(twice.kind(), ErrorKind::DuplicateGate);
     assert_eq!(approvals.store().load(&gate("g")).unwrap().len(), 1, "the refused open wrote nothing");
 }
+
+/// A store that dies (fails) at its first `waiting_with_key`: a service
+/// that stops after appending an approval and before rejecting the runs it
+/// supersedes.
+struct DiesBeforeSuperseding<'a> {
+    inner: &'a MemoryStore,
+    alive: Cell<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the service stopped")]
+struct Stopped;
+
+impl Store for DiesBeforeSuperseding<'_> {
+    type Error = Stopped;
+    fn load(&self, gate: &GateId) -> Result<Vec<Event>, Stopped> {
+        Ok(self.inner.load(gate).unwrap())
+    }
+    fn append(&self, append: Append<'_>) -> Result<u64, AppendError<Stopped>> {
+        self.inner.append(append).map_err(|error| match error {
+            AppendError::Conflict(conflict) => AppendError::Conflict(conflict),
+            AppendError::Store(error) => panic!("{error}"),
+        })
+    }
+    fn waiting_with_key(&self, key: &str) -> Result<Vec<(GateId, DateTime<Utc>)>, Stopped> {
+        if !self.alive.replace(false) {
+            return Err(Stopped);
+        }
+        Ok(self.inner.waiting_with_key(key).unwrap())
+    }
+    fn due(&self, at: DateTime<Utc>, limit: usize) -> Result<Vec<GateId>, Stopped> {
+        Ok(self.inner.due(at, limit).unwrap())
+    }
+    fn pending(&self, limit: usize) -> Result<Vec<Notification>, Stopped> {
+        Ok(self.inner.pending(limit).unwrap())
+    }
+    fn delivered(&self, key: &str) -> Result<(), Stopped> {
+        self.inner.delivered(key).unwrap();
+        Ok(())
+    }
+}
+
+/// Harness `isAutoRejectEnabled`, through the outbox: the rejection of the
+/// older runs is written with the approval, so a service that stops in
+/// between loses it no more than it loses a notification.
+#[test]
+fn a_supersession_cut_off_after_the_approval_is_carried_out_by_the_next_service() {
+    let policy =
+        native(r#"{"rules": [{"required": 2, "approvers": [{"group": "sre"}]}], "supersede": "reject_older_waiting"}"#);
+    let store = MemoryStore::new();
+    let at_step = || {
+        let mut r = run("carol");
+        r.pipeline = Some("deploy".into());
+        r
+    };
+    let setup = Approvals::new(&store, RecordingNotifier::new());
+    setup.open(gate("old"), policy.clone(), at_step(), at(0)).unwrap();
+    setup.open(gate("new"), policy, at_step(), at(1)).unwrap();
+
+    let dying =
+        Approvals::new(DiesBeforeSuperseding { inner: &store, alive: Cell::new(false) }, RecordingNotifier::new());
+    let cut_off = dying.approve(&gate("new"), Approve::by(user("ann", &["sre"])), at(6)).unwrap_err();
+    assert!(matches!(cut_off, ServiceError::Store(Stopped)), "{cut_off}");
+    assert_eq!(store.load(&gate("new")).unwrap().len(), 2, "the approval was recorded");
+    assert_eq!(approvals_status(&store, "old"), Status::Waiting, "and the older run not yet rejected");
+    let job = store.pending(10).unwrap().into_iter().find(|n| n.supersedes.is_some()).unwrap();
+    assert_eq!((job.key.as_str(), job.at), ("new/2/supersede", at(6)));
+    assert!(dying.notifier().delivered().is_empty(), "it stopped before delivering anything");
+
+    // Before the restart the older run records an event later than the
+    // approval that supersedes it (appended by the engine alone: any
+    // service call would already carry out what the outbox holds).
+    let mut old = approval_gate::Gate::replay(&store.load(&gate("old")).unwrap()).unwrap();
+    let assigned = old.decide(&approval_gate::Command::Assign { to: user("bob", &["sre"]) }, at(8)).unwrap();
+    old.evolve(&assigned[0]);
+    store.append(Append::new(&gate("old"), 1, &assigned, &[], &GateIndex::of(&old))).unwrap();
+    let restarted = Approvals::new(&store, RecordingNotifier::new());
+    restarted.deliver_pending().unwrap();
+    let old = restarted.gate(&gate("old")).unwrap();
+    assert_eq!((old.status(), old.reason()), (Status::Rejected, Some(Reason::Superseded)));
+    assert_eq!(old.rejected_by().unwrap().as_str(), "ann");
+    assert_eq!(old.ending().unwrap().at, at(8), "dated no earlier than what the older gate recorded");
+    assert!(store.pending(10).unwrap().is_empty(), "the job and every notification left the outbox");
+    let delivered = restarted.notifier().delivered();
+    let keys: Vec<&str> = delivered.iter().map(|n| n.key.as_str()).collect();
+    assert!(keys.contains(&"old/3/ended") && keys.contains(&"new/2/approved"), "{keys:?}");
+    assert!(delivered.iter().all(|n| n.supersedes.is_none()), "the notifier never sees a job");
+    // Carried out again, it changes nothing.
+    let again = Notification::supersede(job.supersedes.unwrap(), job.at);
+    store
+        .append(Append::new(&gate("new"), 2, &[], &[again], &GateIndex::of(&restarted.gate(&gate("new")).unwrap())))
+        .unwrap();
+    restarted.deliver_pending().unwrap();
+    assert_eq!(store.load(&gate("old")).unwrap().len(), 3);
+}
+
+fn approvals_status(store: &MemoryStore, id: &str) -> Status {
+    approval_gate::Gate::replay(&store.load(&gate(id)).unwrap()).unwrap().status()
+}

@@ -50,6 +50,12 @@ pub enum NotificationKind {
     Rejected,
     /// The gate ended.
     Ended,
+    /// Not for people: the service's own follow-up, rejecting the older
+    /// runs a newer one supersedes. [`Approvals`](crate::service::Approvals)
+    /// writes it to the outbox with the approval, so that a crash between
+    /// the two loses nothing, carries it out itself, and never hands it to
+    /// the notifier.
+    Supersede,
 }
 
 /// A message for the host's notifier.
@@ -70,6 +76,35 @@ pub struct Notification {
     pub text: String,
     /// When the event happened.
     pub at: DateTime<Utc>,
+    /// For [`NotificationKind::Supersede`], what to supersede.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<Supersession>,
+}
+
+impl Notification {
+    /// The outbox entry that has the service carry out `supersession`
+    /// (kind [`NotificationKind::Supersede`], key
+    /// `<newer gate>/<version>/supersede`).
+    pub fn supersede(supersession: Supersession, at: DateTime<Utc>) -> Self {
+        let gate = supersession.newer.clone();
+        Notification {
+            key: supersession.outbox_key(),
+            text: format!("reject runs waiting before `{gate}` at the same step"),
+            gate,
+            kind: NotificationKind::Supersede,
+            recipients: Vec::new(),
+            at,
+            supersedes: Some(supersession),
+        }
+    }
+}
+
+impl Supersession {
+    /// The key of its outbox entry: `<newer gate>/<version>/supersede`,
+    /// beside the notifications of the same event.
+    pub fn outbox_key(&self) -> String {
+        format!("{}/{}/supersede", self.newer, self.version)
+    }
 }
 
 /// A request to reject older waiting runs under `key`.
@@ -84,6 +119,9 @@ pub struct Supersession {
     /// The approver, as whom the older runs are rejected; `None` for a
     /// scheduled auto-approval.
     pub by: Option<Principal>,
+    /// The version of the newer gate's event that supersedes (its approval,
+    /// or the ending of a scheduled auto-approval).
+    pub version: u64,
 }
 
 impl Gate {
@@ -135,7 +173,7 @@ impl Gate {
                 let text = format!("`{}` approved `{name}`", by.id());
                 effects.push(self.notify(version, super::NotificationKind::Approved, text, *at));
                 if spec.supersede == Supersede::RejectOlderWaiting {
-                    effects.push(self.supersession(Some(by.clone())));
+                    effects.push(self.supersession(Some(by.clone()), version));
                 }
             }
             Event::Rejected { by, at, .. } => {
@@ -148,7 +186,7 @@ impl Gate {
                 effects.push(self.notify(version, super::NotificationKind::Ended, text, *at));
                 let auto = *reason == super::Reason::AutoApproved;
                 if auto && spec.supersede == Supersede::RejectOlderWaiting {
-                    effects.push(self.supersession(None));
+                    effects.push(self.supersession(None, version));
                 }
                 let was_blocking = *status != Status::Skipped && spec.concurrency == Concurrency::Block;
                 if was_blocking {
@@ -164,6 +202,7 @@ impl Gate {
             super::NotificationKind::Approved => "approved",
             super::NotificationKind::Rejected => "rejected",
             super::NotificationKind::Ended => "ended",
+            super::NotificationKind::Supersede => "supersede",
         };
         let mut recipients: Vec<Approver> = Vec::new();
         for approver in self.policy.rules().iter().flat_map(|rule| &rule.approvers) {
@@ -182,15 +221,17 @@ impl Gate {
             recipients,
             text,
             at,
+            supersedes: None,
         })
     }
 
-    fn supersession(&self, by: Option<Principal>) -> Effect {
+    fn supersession(&self, by: Option<Principal>, version: u64) -> Effect {
         Effect::RejectSuperseded(Supersession {
             key: self.run.supersede_key(),
             newer: self.id.clone(),
             opened_at: self.opened_at,
             by,
+            version,
         })
     }
 
