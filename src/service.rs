@@ -2,7 +2,9 @@
 //! expected version, deliver the outbox, carry out supersession.
 
 use crate::error::{ErrorKind, GateError};
-use crate::gate::{Approve, Command, Effect, Event, Gate, Notification, ReplayError, Run, Supersession};
+use crate::gate::{
+    Approve, Command, Effect, Event, Gate, Notification, NotificationKind, ReplayError, Run, Supersession,
+};
 use crate::id::GateId;
 use crate::policy::Policy;
 use crate::ports::{Append, AppendError, GateIndex, Notifier, Store};
@@ -49,6 +51,17 @@ pub enum ServiceError<E> {
         /// What is wrong.
         source: ReplayError,
     },
+    /// The action was recorded, but the store failed while following it up
+    /// (rejecting superseded runs, delivering the outbox). What was not done
+    /// waits in the outbox for the next call, tick or process: do not repeat
+    /// the action.
+    #[error("gate `{}` recorded the action, but following it up failed: {source}", gate.id())]
+    FollowUp {
+        /// The gate after the recorded action.
+        gate: Box<Gate>,
+        /// The store's failure.
+        source: E,
+    },
 }
 
 impl<E> ServiceError<E> {
@@ -58,7 +71,7 @@ impl<E> ServiceError<E> {
             Self::Gate(error) => error.kind(),
             Self::UnknownGate(_) => ErrorKind::UnknownGate,
             Self::DuplicateGate(_) => ErrorKind::DuplicateGate,
-            Self::Store(_) | Self::Contention { .. } | Self::Corrupt { .. } => ErrorKind::Store,
+            Self::Store(_) | Self::Contention { .. } | Self::Corrupt { .. } | Self::FollowUp { .. } => ErrorKind::Store,
         }
     }
 }
@@ -69,8 +82,8 @@ impl<E> ServiceError<E> {
 /// Each call appends what it decided, with the notifications and
 /// supersessions it causes in the store's outbox, then follows up: it
 /// rejects superseded runs and delivers the outbox. A store failure during
-/// the follow-up is returned, but the action stands: what was not done
-/// waits in the outbox for the next call, tick or process.
+/// the follow-up is [`ServiceError::FollowUp`]: the action stands, and what
+/// was not done waits in the outbox for the next call, tick or process.
 ///
 /// ```
 /// use approval_gate::{Approve, GateId, Principal, PrincipalId, Run, Status};
@@ -99,12 +112,21 @@ type Result<T, S> = std::result::Result<T, ServiceError<<S as Store>::Error>>;
 
 /// What one command left recorded.
 struct Recorded {
-    /// The gate after the appended events.
+    /// The gate after the appended events (a passed deadline's among them).
     gate: Gate,
-    /// The events appended (a passed deadline's among them).
-    events: Vec<Event>,
+    /// The supersessions those events call for, already in the outbox.
+    supersessions: Vec<Supersession>,
     /// Why the command itself was refused, if it was.
     refusal: Option<GateError>,
+}
+
+/// How far a supersession got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Superseded {
+    /// Every older waiting run was rejected, or cannot be.
+    Done,
+    /// An older run kept changing under the rejection: try again later.
+    Interrupted,
 }
 
 impl<S: Store, N: Notifier> Approvals<S, N> {
@@ -135,12 +157,11 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
         }
         let events = Gate::open(id.clone(), policy, run, now)?;
         let gate = Gate::replay(&events).map_err(|source| ServiceError::Corrupt { gate: id.clone(), source })?;
-        match self.commit(&gate, 0, &events) {
+        let supersessions = match self.commit(&gate, 0, &events) {
             Err(ServiceError::Contention { .. }) => Err(ServiceError::DuplicateGate(id)),
             other => other,
         }?;
-        self.follow_up(&gate, &events)?;
-        Ok(gate)
+        self.finish(Recorded { gate, supersessions, refusal: None })
     }
 
     /// Records an approval.
@@ -192,12 +213,18 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
     ///
     /// # Errors
     ///
-    /// The store's failure.
+    /// The store's failure. A gate that ended but could not be followed up
+    /// does not stop the tick; the last delivery of the outbox reports the
+    /// store if it still fails.
     pub fn tick(&self, now: DateTime<Utc>) -> Result<Vec<Gate>, S> {
         let due = self.store.due(now, TICK_BATCH).map_err(ServiceError::Store)?;
         let mut ended = Vec::with_capacity(due.len());
         for id in due {
-            ended.push(self.execute(&id, &Command::Tick, now)?);
+            match self.execute(&id, &Command::Tick, now) {
+                Ok(gate) => ended.push(gate),
+                Err(ServiceError::FollowUp { gate, .. }) => ended.push(*gate),
+                Err(other) => return Err(other),
+            }
         }
         self.deliver_pending()?;
         Ok(ended)
@@ -219,39 +246,78 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
 
     /// Delivers what waits in the outbox; a notification that fails stays
     /// there for the next call. A supersession left there by a service that
-    /// stopped after its append is carried out now, as of the approval that
+    /// stopped after its append is carried out first, as of the event that
     /// caused it. Returns how many notifications were delivered.
     ///
     /// # Errors
     ///
-    /// The store's failure (a notifier's failure is not an error here).
+    /// The store's failure (a notifier's failure is not an error here). A
+    /// supersession that fails on the store does not hold back the
+    /// notifications: they are delivered, then the failure is returned.
     pub fn deliver_pending(&self) -> Result<usize, S> {
         let mut pending = self.store.pending(TICK_BATCH).map_err(ServiceError::Store)?;
-        if pending.iter().any(|entry| entry.supersedes.is_some()) {
-            for (entry, supersession) in pending.iter().filter_map(|entry| Some((entry, entry.supersedes.as_ref()?))) {
-                self.supersede(supersession, entry.at)?;
-                self.store.delivered(&entry.key).map_err(ServiceError::Store)?;
+        let mut failed = None;
+        if pending.iter().any(is_job) {
+            for job in pending.iter().filter(|entry| is_job(entry)) {
+                // A job whose payload the store lost cannot be carried out;
+                // it stays in the outbox for the host to see.
+                let Some(supersession) = &job.supersedes else { continue };
+                match self.supersede(supersession, job.at) {
+                    Ok(Superseded::Done) => self.store.delivered(&job.key).map_err(ServiceError::Store)?,
+                    Ok(Superseded::Interrupted) => {}
+                    Err(error) => failed = failed.or(Some(error)),
+                }
             }
             // The rejections just recorded have notifications of their own.
             pending = self.store.pending(TICK_BATCH).map_err(ServiceError::Store)?;
         }
         let mut delivered = 0;
-        for notification in pending.iter().filter(|entry| entry.supersedes.is_none()) {
+        for notification in pending.iter().filter(|entry| !is_job(entry)) {
             if self.notifier.deliver(notification).is_ok() {
                 self.store.delivered(&notification.key).map_err(ServiceError::Store)?;
                 delivered += 1;
             }
         }
-        Ok(delivered)
+        match failed {
+            Some(error) => Err(ServiceError::Store(error)),
+            None => Ok(delivered),
+        }
     }
 
-    /// Records `command` and follows up: superseded runs, the outbox.
+    /// Records `command` and follows up.
     fn execute(&self, id: &GateId, command: &Command, now: DateTime<Utc>) -> Result<Gate, S> {
         let recorded = self.record(id, command, now)?;
-        self.follow_up(&recorded.gate, &recorded.events)?;
-        match recorded.refusal {
-            Some(error) => Err(error.into()),
-            None => Ok(recorded.gate),
+        self.finish(recorded)
+    }
+
+    /// Follows up what was recorded: superseded runs at once (not behind a
+    /// backlog of notifications), as of the event that supersedes them, then
+    /// the outbox. Returns the gate, or the command's refusal.
+    fn finish(&self, recorded: Recorded) -> Result<Gate, S> {
+        let Recorded { gate, supersessions, refusal } = recorded;
+        let followed = self.follow_up(&gate, &supersessions);
+        match (refusal, followed) {
+            (Some(refusal), _) => Err(refusal.into()),
+            (None, Ok(())) => Ok(gate),
+            (None, Err(source)) => Err(ServiceError::FollowUp { gate: Box::new(gate), source }),
+        }
+    }
+
+    fn follow_up(&self, gate: &Gate, supersessions: &[Supersession]) -> std::result::Result<(), S::Error> {
+        let mut failed = None;
+        for supersession in supersessions {
+            match self.supersede(supersession, gate.last_at()) {
+                Ok(Superseded::Done) => self.store.delivered(&supersession.outbox_key())?,
+                Ok(Superseded::Interrupted) => {}
+                Err(error) => failed = failed.or(Some(error)),
+            }
+        }
+        // Delivered even when superseding failed: notifications do not wait
+        // on other gates.
+        let delivered = self.deliver_pending();
+        match (failed, delivered) {
+            (Some(error), _) | (None, Err(ServiceError::Store(error))) => Err(error),
+            (None, _) => Ok(()),
         }
     }
 
@@ -264,7 +330,7 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
             let expected = gate.version();
             let mut events = match gate.decide(&Command::Tick, now) {
                 Ok(events) => events,
-                Err(refusal) => return Ok(Recorded { gate, events: Vec::new(), refusal: Some(refusal) }),
+                Err(refusal) => return Ok(Recorded { gate, supersessions: Vec::new(), refusal: Some(refusal) }),
             };
             for event in &events {
                 gate.evolve(event);
@@ -288,7 +354,7 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
             match self.commit(&gate, expected, &events) {
                 Err(ServiceError::Contention { .. }) => continue,
                 Err(other) => return Err(other),
-                Ok(()) => return Ok(Recorded { gate, events, refusal }),
+                Ok(supersessions) => return Ok(Recorded { gate, supersessions, refusal }),
             }
         }
         Err(ServiceError::Contention { gate: id.clone(), attempts: MAX_ATTEMPTS })
@@ -297,59 +363,85 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
     /// Appends `events` (already applied to `gate`) with their
     /// notifications, and the supersessions they cause as outbox entries of
     /// the service's own, so that stopping after the append loses neither.
-    /// A conflict comes back as `Contention` for the caller to retry.
-    fn commit(&self, gate: &Gate, expected: u64, events: &[Event]) -> Result<(), S> {
+    /// Returns the supersessions. A conflict comes back as `Contention` for
+    /// the caller to retry.
+    fn commit(&self, gate: &Gate, expected: u64, events: &[Event]) -> Result<Vec<Supersession>, S> {
         if events.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        let outbox: Vec<_> = gate
-            .effects(events)
-            .into_iter()
-            .filter_map(|effect| match effect {
-                Effect::Notify(notification) => Some(notification),
-                Effect::RejectSuperseded(supersession) => Some(Notification::supersede(supersession, gate.last_at())),
-                _ => None,
-            })
-            .collect();
+        let mut supersessions = Vec::new();
+        let mut outbox = Vec::new();
+        for effect in gate.effects(events) {
+            match effect {
+                Effect::Notify(notification) => outbox.push(notification),
+                Effect::RejectSuperseded(supersession) => {
+                    outbox.push(Notification::supersede(supersession.clone(), gate.last_at()));
+                    supersessions.push(supersession);
+                }
+                _ => {}
+            }
+        }
         let index = GateIndex::of(gate);
         match self.store.append(Append::new(gate.id(), expected, events, &outbox, &index)) {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(supersessions),
             Err(AppendError::Conflict(_)) => Err(ServiceError::Contention { gate: gate.id().clone(), attempts: 1 }),
             Err(AppendError::Store(error)) => Err(ServiceError::Store(error)),
         }
     }
 
-    /// After an append: reject superseded runs at once (not behind a
-    /// backlog of notifications), as of the event that supersedes them,
-    /// then deliver the outbox.
-    fn follow_up(&self, gate: &Gate, events: &[Event]) -> Result<(), S> {
-        for effect in gate.effects(events) {
-            if let Effect::RejectSuperseded(supersession) = effect {
-                self.supersede(&supersession, gate.last_at())?;
-                self.store.delivered(&supersession.outbox_key()).map_err(ServiceError::Store)?;
-            }
-        }
-        self.deliver_pending()?;
-        Ok(())
-    }
-
     /// Rejects the older runs waiting under the supersession's key. A run
-    /// the approver may not act on is left waiting (Harness skips it). Done
-    /// twice, it rejects nothing more: a rejected run no longer waits.
-    fn supersede(&self, supersession: &Supersession, now: DateTime<Utc>) -> Result<(), S> {
-        let waiting = self.store.waiting_with_key(&supersession.key).map_err(ServiceError::Store)?;
+    /// the approver may not act on is left waiting (Harness skips it), as is
+    /// one whose events no longer make a gate. Done twice, it rejects nothing
+    /// more: a rejected run no longer waits.
+    fn supersede(&self, supersession: &Supersession, now: DateTime<Utc>) -> std::result::Result<Superseded, S::Error> {
+        let waiting = self.store.waiting_with_key(&supersession.key)?;
+        let command = Command::Supersede { by: supersession.by.clone(), newer: supersession.newer.clone() };
+        let mut outcome = Superseded::Done;
         for (older, opened_at) in waiting {
             if opened_at >= supersession.opened_at || older == supersession.newer {
                 continue;
             }
-            let command = Command::Supersede { by: supersession.by.clone(), newer: supersession.newer.clone() };
-            let mut at = now;
-            // Carried out late (after a restart), the rejection follows
-            // whatever the older gate recorded meanwhile.
-            while let Some(GateError::TimeWentBackwards { last, .. }) = self.record(&older, &command, at)?.refusal {
-                at = last;
+            if self.reject_superseded(&older, &command, now)? == Superseded::Interrupted {
+                outcome = Superseded::Interrupted;
             }
         }
-        Ok(())
+        Ok(outcome)
     }
+
+    /// Rejects one older run as superseded, if it still waits and the
+    /// approver may act on it.
+    fn reject_superseded(
+        &self,
+        older: &GateId,
+        command: &Command,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<Superseded, S::Error> {
+        let mut at = now;
+        for _ in 0..MAX_ATTEMPTS {
+            match self.record(older, command, at) {
+                // Carried out late (after a restart), the rejection follows
+                // whatever the older gate recorded meanwhile.
+                Ok(Recorded { refusal: Some(GateError::TimeWentBackwards { last, .. }), .. }) => at = last,
+                Err(ServiceError::Store(error)) => return Err(error),
+                Err(ServiceError::Contention { .. }) => return Ok(Superseded::Interrupted),
+                // Refused (`record` returns refusals as data), or a gate
+                // that no longer makes one: nothing more to do there.
+                Ok(_)
+                | Err(
+                    ServiceError::UnknownGate(_)
+                    | ServiceError::Corrupt { .. }
+                    | ServiceError::Gate(_)
+                    | ServiceError::DuplicateGate(_)
+                    | ServiceError::FollowUp { .. },
+                ) => return Ok(Superseded::Done),
+            }
+        }
+        Ok(Superseded::Interrupted)
+    }
+}
+
+/// Whether an outbox entry is the service's own work rather than a
+/// notification for people.
+fn is_job(entry: &Notification) -> bool {
+    entry.kind == NotificationKind::Supersede
 }

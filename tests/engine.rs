@@ -205,3 +205,22 @@ fn unknown_fields_and_bad_values_in_the_native_format_are_refused_by_name() {
     let message = zero.unwrap_err().to_string();
     assert!(message.contains("`rules[0].required` is `0`: must be from 1 to 1000"), "{message}");
 }
+
+#[test]
+fn a_gate_snapshot_rebuilds_its_progress_from_its_approvals() {
+    // Two sre approvals and one sec approval are what TWO_RULES needs; the
+    // snapshot keeps the approvals, not the derived matching, so editing
+    // one out of the JSON cannot leave the progress it made behind.
+    let (mut gate, _) = open("g", native(TWO_RULES), "carol");
+    apply(&mut gate, &approve("ann", &["sre"]), at(1));
+    apply(&mut gate, &approve("sam", &["sec"]), at(2));
+    let mut json = serde_json::to_value(&gate).unwrap();
+    assert!(json.get("tally").is_none(), "{json}");
+    assert_eq!(serde_json::from_value::<Gate>(json.clone()).unwrap(), gate);
+    json["approvals"].as_array_mut().unwrap().remove(1);
+    let edited: Gate = serde_json::from_value(json).unwrap();
+    assert_eq!((gate.remaining(), edited.remaining()), (1, 2));
+    let bob = approve("bob", &["sre"]);
+    assert_eq!(gate.decide(&bob, at(3)).unwrap().len(), 2, "bob meets every rule of the gate");
+    assert_eq!(edited.decide(&bob, at(3)).unwrap().len(), 1, "but not of the edited snapshot");
+}

@@ -179,46 +179,9 @@ fn unknown_and_duplicate_gates_are_refused() {
     assert_eq!(approvals.store().load(&gate("g")).unwrap().len(), 1, "the refused open wrote nothing");
 }
 
-/// A store that dies (fails) at its first `waiting_with_key`: a service
-/// that stops after appending an approval and before rejecting the runs it
-/// supersedes.
-struct DiesBeforeSuperseding<'a> {
-    inner: &'a MemoryStore,
-    alive: Cell<bool>,
-}
-
 #[derive(Debug, thiserror::Error)]
 #[error("the service stopped")]
 struct Stopped;
-
-impl Store for DiesBeforeSuperseding<'_> {
-    type Error = Stopped;
-    fn load(&self, gate: &GateId) -> Result<Vec<Event>, Stopped> {
-        Ok(self.inner.load(gate).unwrap())
-    }
-    fn append(&self, append: Append<'_>) -> Result<u64, AppendError<Stopped>> {
-        self.inner.append(append).map_err(|error| match error {
-            AppendError::Conflict(conflict) => AppendError::Conflict(conflict),
-            AppendError::Store(error) => panic!("{error}"),
-        })
-    }
-    fn waiting_with_key(&self, key: &str) -> Result<Vec<(GateId, DateTime<Utc>)>, Stopped> {
-        if !self.alive.replace(false) {
-            return Err(Stopped);
-        }
-        Ok(self.inner.waiting_with_key(key).unwrap())
-    }
-    fn due(&self, at: DateTime<Utc>, limit: usize) -> Result<Vec<GateId>, Stopped> {
-        Ok(self.inner.due(at, limit).unwrap())
-    }
-    fn pending(&self, limit: usize) -> Result<Vec<Notification>, Stopped> {
-        Ok(self.inner.pending(limit).unwrap())
-    }
-    fn delivered(&self, key: &str) -> Result<(), Stopped> {
-        self.inner.delivered(key).unwrap();
-        Ok(())
-    }
-}
 
 /// Harness `isAutoRejectEnabled`, through the outbox: the rejection of the
 /// older runs is written with the approval, so a service that stops in
@@ -237,15 +200,17 @@ fn a_supersession_cut_off_after_the_approval_is_carried_out_by_the_next_service(
     setup.open(gate("old"), policy.clone(), at_step(), at(0)).unwrap();
     setup.open(gate("new"), policy, at_step(), at(1)).unwrap();
 
-    let dying =
-        Approvals::new(DiesBeforeSuperseding { inner: &store, alive: Cell::new(false) }, RecordingNotifier::new());
+    let dying = Approvals::new(StaleIndex { inner: &store, broken: Cell::new(true) }, RecordingNotifier::new());
     let cut_off = dying.approve(&gate("new"), Approve::by(user("ann", &["sre"])), at(6)).unwrap_err();
-    assert!(matches!(cut_off, ServiceError::Store(Stopped)), "{cut_off}");
+    assert_eq!(cut_off.kind(), ErrorKind::Store);
+    let ServiceError::FollowUp { gate: recorded, source: Stopped } = cut_off else { panic!("{cut_off}") };
+    assert_eq!((recorded.version(), recorded.approvals().len()), (2, 1), "the error hands back the gate as recorded");
     assert_eq!(store.load(&gate("new")).unwrap().len(), 2, "the approval was recorded");
     assert_eq!(approvals_status(&store, "old"), Status::Waiting, "and the older run not yet rejected");
     let job = store.pending(10).unwrap().into_iter().find(|n| n.supersedes.is_some()).unwrap();
     assert_eq!((job.key.as_str(), job.at), ("new/2/supersede", at(6)));
-    assert!(dying.notifier().delivered().is_empty(), "it stopped before delivering anything");
+    let sent: Vec<String> = dying.notifier().delivered().into_iter().map(|n| n.key).collect();
+    assert_eq!(sent, ["new/2/approved"], "notifications do not wait on the other gate");
 
     // Before the restart the older run records an event later than the
     // approval that supersedes it (appended by the engine alone: any
@@ -263,7 +228,7 @@ fn a_supersession_cut_off_after_the_approval_is_carried_out_by_the_next_service(
     assert!(store.pending(10).unwrap().is_empty(), "the job and every notification left the outbox");
     let delivered = restarted.notifier().delivered();
     let keys: Vec<&str> = delivered.iter().map(|n| n.key.as_str()).collect();
-    assert!(keys.contains(&"old/3/ended") && keys.contains(&"new/2/approved"), "{keys:?}");
+    assert!(keys.contains(&"old/3/ended"), "{keys:?}");
     assert!(delivered.iter().all(|n| n.supersedes.is_none()), "the notifier never sees a job");
     // Carried out again, it changes nothing.
     let again = Notification::supersede(job.supersedes.unwrap(), job.at);
@@ -276,4 +241,75 @@ fn a_supersession_cut_off_after_the_approval_is_carried_out_by_the_next_service(
 
 fn approvals_status(store: &MemoryStore, id: &str) -> Status {
     approval_gate::Gate::replay(&store.load(&gate(id)).unwrap()).unwrap().status()
+}
+
+/// A store whose supersede-key index names a gate it never stored (as a
+/// stale index would), and whose index can be made to fail, as in a service
+/// that stops after appending an approval and before rejecting the runs it
+/// supersedes.
+struct StaleIndex<'a> {
+    inner: &'a MemoryStore,
+    broken: Cell<bool>,
+}
+
+impl Store for StaleIndex<'_> {
+    type Error = Stopped;
+    fn load(&self, gate: &GateId) -> Result<Vec<Event>, Stopped> {
+        Ok(self.inner.load(gate).unwrap())
+    }
+    fn append(&self, append: Append<'_>) -> Result<u64, AppendError<Stopped>> {
+        self.inner.append(append).map_err(|error| match error {
+            AppendError::Conflict(conflict) => AppendError::Conflict(conflict),
+            AppendError::Store(error) => panic!("{error}"),
+        })
+    }
+    fn waiting_with_key(&self, key: &str) -> Result<Vec<(GateId, DateTime<Utc>)>, Stopped> {
+        if self.broken.get() {
+            return Err(Stopped);
+        }
+        let mut waiting = vec![(gate("ghost"), at(0))];
+        waiting.extend(self.inner.waiting_with_key(key).unwrap());
+        Ok(waiting)
+    }
+    fn due(&self, at: DateTime<Utc>, limit: usize) -> Result<Vec<GateId>, Stopped> {
+        Ok(self.inner.due(at, limit).unwrap())
+    }
+    fn pending(&self, limit: usize) -> Result<Vec<Notification>, Stopped> {
+        Ok(self.inner.pending(limit).unwrap())
+    }
+    fn delivered(&self, key: &str) -> Result<(), Stopped> {
+        self.inner.delivered(key).unwrap();
+        Ok(())
+    }
+}
+
+/// A supersession that cannot finish holds back no notification, and an
+/// older run that no store holds is passed over rather than retried
+/// forever.
+#[test]
+fn a_failing_supersession_holds_back_no_notification() {
+    let policy =
+        native(r#"{"rules": [{"required": 2, "approvers": [{"group": "sre"}]}], "supersede": "reject_older_waiting"}"#);
+    let store = MemoryStore::new();
+    let approvals = Approvals::new(StaleIndex { inner: &store, broken: Cell::new(false) }, RecordingNotifier::new());
+    for (id, opened) in [("old", 1), ("new", 2), ("newest", 3)] {
+        approvals.open(gate(id), policy.clone(), run("carol"), at(opened)).unwrap();
+    }
+    approvals.approve(&gate("new"), Approve::by(user("ann", &["sre"])), at(4)).unwrap();
+    assert_eq!(approvals_status(&store, "old"), Status::Rejected, "the ghost was passed over");
+    assert!(store.pending(10).unwrap().is_empty());
+
+    approvals.store().broken.set(true);
+    let failed = approvals.approve(&gate("newest"), Approve::by(user("bob", &["sre"])), at(5)).unwrap_err();
+    assert!(matches!(failed, ServiceError::FollowUp { .. }), "{failed}");
+    let keys: Vec<String> = approvals.notifier().delivered().into_iter().map(|n| n.key).collect();
+    assert!(keys.contains(&"newest/2/approved".to_owned()), "delivered despite the failing job: {keys:?}");
+    let left: Vec<String> = store.pending(10).unwrap().into_iter().map(|n| n.key).collect();
+    assert_eq!(left, ["newest/2/supersede"]);
+    assert!(matches!(approvals.deliver_pending(), Err(ServiceError::Store(Stopped))));
+
+    approvals.store().broken.set(false);
+    approvals.deliver_pending().unwrap();
+    assert_eq!(approvals_status(&store, "new"), Status::Rejected, "carried out once the store recovered");
+    assert!(store.pending(10).unwrap().is_empty());
 }

@@ -85,6 +85,20 @@ impl Notification {
     /// The outbox entry that has the service carry out `supersession`
     /// (kind [`NotificationKind::Supersede`], key
     /// `<newer gate>/<version>/supersede`).
+    ///
+    /// ```
+    /// use approval_gate::gate::{Notification, NotificationKind, Supersession};
+    /// use approval_gate::GateId;
+    /// use chrono::{TimeZone, Utc};
+    ///
+    /// let at = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
+    /// let newer = GateId::new("run-9")?;
+    /// let supersession = Supersession { key: "deploy".into(), newer, opened_at: at, by: None, version: 3 };
+    /// let job = Notification::supersede(supersession.clone(), at);
+    /// assert_eq!((job.key.as_str(), job.kind), ("run-9/3/supersede", NotificationKind::Supersede));
+    /// assert_eq!(job.supersedes, Some(supersession));
+    /// # Ok::<(), approval_gate::IdError>(())
+    /// ```
     pub fn supersede(supersession: Supersession, at: DateTime<Utc>) -> Self {
         let gate = supersession.newer.clone();
         Notification {
@@ -102,6 +116,16 @@ impl Notification {
 impl Supersession {
     /// The key of its outbox entry: `<newer gate>/<version>/supersede`,
     /// beside the notifications of the same event.
+    ///
+    /// ```
+    /// # use approval_gate::gate::Supersession;
+    /// # use chrono::{TimeZone, Utc};
+    /// # let at = Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap();
+    /// let newer = approval_gate::GateId::new("run-9")?;
+    /// let supersession = Supersession { key: "deploy".into(), newer, opened_at: at, by: None, version: 3 };
+    /// assert_eq!(supersession.outbox_key(), "run-9/3/supersede");
+    /// # Ok::<(), approval_gate::IdError>(())
+    /// ```
     pub fn outbox_key(&self) -> String {
         format!("{}/{}/supersede", self.newer, self.version)
     }
@@ -120,7 +144,9 @@ pub struct Supersession {
     /// scheduled auto-approval.
     pub by: Option<Principal>,
     /// The version of the newer gate's event that supersedes (its approval,
-    /// or the ending of a scheduled auto-approval).
+    /// or the ending of a scheduled auto-approval); 0 in effects serialized
+    /// before it was recorded.
+    #[serde(default)]
     pub version: u64,
 }
 

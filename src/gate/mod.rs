@@ -81,7 +81,12 @@ pub struct Ending {
 }
 
 /// The state of one gate: the fold of its events.
+///
+/// It serializes without its derived matching, which deserializing
+/// rebuilds from the approvals, so a stored snapshot cannot claim progress
+/// its approvals do not make.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Snapshot")]
 pub struct Gate {
     id: GateId,
     policy: Policy,
@@ -96,7 +101,45 @@ pub struct Gate {
     /// Derived: a maximum matching of approvals to rules, extended by
     /// `evolve` one approval at a time so reading a gate's progress costs
     /// next to nothing.
+    #[serde(skip_serializing)]
     tally: Tally,
+}
+
+/// A gate as it deserializes: every field but the derived matching.
+#[derive(Deserialize)]
+struct Snapshot {
+    id: GateId,
+    policy: Policy,
+    run: Run,
+    opened_at: DateTime<Utc>,
+    last_at: DateTime<Utc>,
+    version: u64,
+    approvals: Vec<Approval>,
+    rejection: Option<(PrincipalId, Option<String>)>,
+    assigned_to: Option<PrincipalId>,
+    ending: Option<Ending>,
+}
+
+impl From<Snapshot> for Gate {
+    fn from(snapshot: Snapshot) -> Self {
+        let Snapshot { id, policy, run, opened_at, last_at, version, approvals, rejection, assigned_to, ending } =
+            snapshot;
+        let mut gate = Gate {
+            id,
+            policy,
+            run,
+            opened_at,
+            last_at,
+            version,
+            approvals,
+            rejection,
+            assigned_to,
+            ending,
+            tally: Tally::default(),
+        };
+        gate.rematch();
+        gate
+    }
 }
 
 /// A list of events that does not start with [`Event::Opened`].
@@ -215,7 +258,8 @@ impl Gate {
         }
     }
 
-    /// Rebuilds the matching from scratch, after an approval was withdrawn.
+    /// Rebuilds the matching from scratch: after an approval was withdrawn,
+    /// or from a snapshot.
     fn rematch(&mut self) {
         let claims = self.approvals.iter().map(|a| self.claim(a.rules, a.rule));
         self.tally = Tally::of(self.policy.required(), claims);

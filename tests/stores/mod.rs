@@ -16,7 +16,7 @@ use approval_gate::gate::{Event, Notification};
 use approval_gate::policy::{Policy, PolicySpec};
 use approval_gate::ports::{Append, AppendError, Notifier, NotifyError, Store};
 use approval_gate::service::{Approvals, ServiceError};
-use approval_gate::{Approve, Gate, GateError, GateId, Principal, PrincipalId, Run, Status};
+use approval_gate::{Approve, Gate, GateError, GateId, Principal, PrincipalId, Reason, Run, Status};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,20 +35,40 @@ pub(crate) fn base() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap()
 }
 
+const RULES: &str = r#""rules": [{"name": "sre", "required": 2, "approvers": [{"group": "sre"}]},
+                                    {"name": "dba", "required": 1, "approvers": [{"group": "dba"}]}],
+                          "timeout": {"after": "1h"}"#;
+
 /// Two groups to satisfy and a one-hour timeout: enough approvals to need
 /// assignment, and a deadline the final tick passes.
 pub(crate) fn policy() -> Policy {
-    let spec: PolicySpec = serde_json::from_str(
-        r#"{"rules": [{"name": "sre", "required": 2, "approvers": [{"group": "sre"}]},
-                      {"name": "dba", "required": 1, "approvers": [{"group": "dba"}]}],
-            "timeout": {"after": "1h"}}"#,
-    )
-    .unwrap();
-    Policy::new(spec).unwrap()
+    Policy::new(serde_json::from_str::<PolicySpec>(&format!("{{{RULES}}}")).unwrap()).unwrap()
+}
+
+/// The same, and each approval rejects older runs waiting at the same step
+/// (Harness `isAutoRejectEnabled`).
+pub(crate) fn superseding_policy() -> Policy {
+    let json = format!(r#"{{{RULES}, "supersede": "reject_older_waiting"}}"#);
+    Policy::new(serde_json::from_str::<PolicySpec>(&json).unwrap()).unwrap()
 }
 
 pub(crate) fn gate_id(index: usize) -> GateId {
     GateId::new(format!("race-{index:03}")).unwrap()
+}
+
+/// Even gates supersede, in five steps of ten runs each (gates 0, 10, ..,
+/// 90 share a step); odd gates do not. The newest run of each step is
+/// among the undecided gates, so superseding never ends those.
+fn gate_policy(index: usize) -> (Policy, Run) {
+    let mut run = Run::new(PrincipalId::new("deployer").unwrap());
+    run.pipeline = Some(format!("step-{}", index % 10));
+    if index % 2 == 0 { (superseding_policy(), run) } else { (policy(), run) }
+}
+
+/// When gate `index` opened: a second after the gate before it, all before
+/// the writers start.
+fn opened_at(index: usize) -> DateTime<Utc> {
+    base() - TimeDelta::seconds((GATES - index) as i64)
 }
 
 fn approver(index: u64) -> Principal {
@@ -64,8 +84,8 @@ fn approver(index: u64) -> Principal {
 pub(crate) fn open_gates<S: Store>(store: S, notifier: impl Notifier) {
     let approvals = Approvals::new(store, notifier);
     for index in 0..GATES {
-        let executor = Run::new(PrincipalId::new("deployer").unwrap());
-        approvals.open(gate_id(index), policy(), executor, base()).unwrap();
+        let (policy, run) = gate_policy(index);
+        approvals.open(gate_id(index), policy, run, opened_at(index)).unwrap();
     }
 }
 
@@ -177,6 +197,8 @@ pub(crate) fn write<S: Store>(store: S, writer: u64) -> Outcome {
 pub(crate) struct Ledger {
     pub(crate) approved: usize,
     pub(crate) rejected: usize,
+    /// Of the rejected, those rejected because a newer run was approved.
+    pub(crate) superseded: usize,
     pub(crate) expired: usize,
     pub(crate) cancelled: usize,
     pub(crate) events: usize,
@@ -190,7 +212,9 @@ pub(crate) struct Ledger {
 ///   writer made;
 /// - every state a writer was handed equals the replay of the stored events
 ///   up to its version (so nothing it was told is lost);
-/// - the gate counts no more approvals than distinct approvers stored.
+/// - the gate counts no more approvals than distinct approvers stored;
+/// - a run rejected as superseded supersedes, and a newer run of its step
+///   holds an approval by the principal who rejected it.
 pub(crate) fn verify<S: Store>(store: &S, outcomes: &[Outcome], versions: impl Fn(&GateId) -> Vec<u64>) -> Ledger {
     let mut ledger = Ledger::default();
     let mut stored_actions = BTreeSet::new();
@@ -213,6 +237,9 @@ pub(crate) fn verify<S: Store>(store: &S, outcomes: &[Outcome], versions: impl F
             .filter_map(|e| if let Event::Approved { by, .. } = e { Some(by.id()) } else { None })
             .collect();
         assert!(gate.approved_by().len() <= approvers.len(), "{id} counts more approvals than it stored");
+        if gate.reason() == Some(Reason::Superseded) {
+            superseded_by_a_newer_approval(store, index, &gate);
+        }
         tally(&mut ledger, &gate, events.len());
     }
     for success in outcomes.iter().flat_map(|outcome| &outcome.successes) {
@@ -238,6 +265,18 @@ pub(crate) fn verify<S: Store>(store: &S, outcomes: &[Outcome], versions: impl F
     ledger
 }
 
+fn superseded_by_a_newer_approval<S: Store>(store: &S, index: usize, gate: &Gate) {
+    let id = gate.id();
+    assert_eq!(index % 2, 0, "{id} does not supersede, yet was superseded");
+    let by = gate.rejected_by().unwrap_or_else(|| panic!("{id} was superseded by nobody"));
+    let newer = (index + 1..GATES).filter(|other| other % 10 == index % 10).map(gate_id).find(|newer| {
+        let approved =
+            |e: &Event| matches!(e, Event::Approved { by: who, at, .. } if who.id() == by && *at <= gate.last_at());
+        store.load(newer).unwrap().iter().any(approved)
+    });
+    assert!(newer.is_some(), "{id} was superseded by `{by}`, who approved no newer run of its step by then");
+}
+
 /// The action id a stored decision carries.
 fn action_of(event: &Event) -> Option<&str> {
     match event {
@@ -251,7 +290,10 @@ fn tally(ledger: &mut Ledger, gate: &Gate, events: usize) {
     ledger.events += events;
     match gate.status() {
         Status::Approved => ledger.approved += 1,
-        Status::Rejected => ledger.rejected += 1,
+        Status::Rejected => {
+            ledger.rejected += 1;
+            ledger.superseded += usize::from(gate.reason() == Some(Reason::Superseded));
+        }
         Status::Expired => ledger.expired += 1,
         Status::Cancelled => ledger.cancelled += 1,
         other => panic!("{} is {other} after the final tick", gate.id()),
@@ -409,6 +451,7 @@ pub(crate) fn race_threads<S: Store + Sync>(
     });
     let ledger = verify(&store, &outcomes, versions);
     assert_eq!(ledger.approved + ledger.rejected + ledger.expired + ledger.cancelled, GATES, "{ledger:?}");
+    assert!(ledger.superseded > 0, "no run was superseded: {ledger:?}");
     (ledger, store.conflicts())
 }
 
@@ -477,7 +520,7 @@ pub(crate) fn crash_and_restart<S: Store>(store: &S) -> (usize, usize) {
             };
             match result {
                 Ok(_) | Err(ServiceError::Gate(_)) => {}
-                Err(ServiceError::Store(Crashed)) => {
+                Err(ServiceError::Store(Crashed) | ServiceError::FollowUp { source: Crashed, .. }) => {
                     crashes += 1;
                     break;
                 }
