@@ -4,6 +4,7 @@
 use crate::id::PrincipalId;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeSet;
+use std::fmt;
 use std::sync::Arc;
 
 /// What kind of principal acts.
@@ -34,16 +35,24 @@ pub enum PrincipalKind {
 /// assert_eq!(bob.access_level(), Some(40));
 /// # Ok::<(), approval_gate::IdError>(())
 /// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Principal(
+    // Shared whole: the engine records the principal with every decision,
+    // in the event and again in the gate, so a copy is one reference count,
+    // not one per id, group set and e-mail.
+    Arc<Facts>,
+);
+
+/// What a principal is, as it serializes: the plain fields, however they
+/// are held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Principal {
+struct Facts {
     id: PrincipalId,
     #[serde(default = "user_kind")]
     kind: PrincipalKind,
-    // Shared: the engine records the principal with every decision, in the
-    // event and again in the gate, and a directory may list many groups.
-    #[serde(default, skip_serializing_if = "no_groups", serialize_with = "groups_out", deserialize_with = "groups_in")]
-    groups: Arc<BTreeSet<String>>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    groups: BTreeSet<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     access_level: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,18 +65,30 @@ fn user_kind() -> PrincipalKind {
     PrincipalKind::User
 }
 
-// The groups serialize as the plain set they are (serde's `rc` feature is
-// not on, and the stored form must not depend on how they are held).
-fn no_groups(groups: &Arc<BTreeSet<String>>) -> bool {
-    groups.is_empty()
+impl Serialize for Principal {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
 }
 
-fn groups_out<S: Serializer>(groups: &Arc<BTreeSet<String>>, serializer: S) -> Result<S::Ok, S::Error> {
-    groups.as_ref().serialize(serializer)
+impl<'de> Deserialize<'de> for Principal {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Facts::deserialize(deserializer).map(|facts| Principal(Arc::new(facts)))
+    }
 }
 
-fn groups_in<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Arc<BTreeSet<String>>, D::Error> {
-    BTreeSet::deserialize(deserializer).map(Arc::new)
+impl fmt::Debug for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Facts { id, kind, groups, access_level, email, admin } = self.0.as_ref();
+        f.debug_struct("Principal")
+            .field("id", id)
+            .field("kind", kind)
+            .field("groups", groups)
+            .field("access_level", access_level)
+            .field("email", email)
+            .field("admin", admin)
+            .finish()
+    }
 }
 
 impl Principal {
@@ -92,7 +113,7 @@ impl Principal {
 
     /// A principal of the given kind with no other facts.
     pub fn new(id: PrincipalId, kind: PrincipalKind) -> Self {
-        Self { id, kind, groups: Arc::default(), access_level: None, email: None, admin: false }
+        Self(Arc::new(Facts { id, kind, groups: BTreeSet::new(), access_level: None, email: None, admin: false }))
     }
 
     /// Adds groups (Harness user groups, GitLab groups, Octopus teams).
@@ -102,21 +123,21 @@ impl Principal {
         I: IntoIterator<Item = G>,
         G: Into<String>,
     {
-        Arc::make_mut(&mut self.groups).extend(groups.into_iter().map(Into::into));
+        self.facts().groups.extend(groups.into_iter().map(Into::into));
         self
     }
 
     /// Sets the GitLab access level (30 Developer, 40 Maintainer, 50 Owner).
     #[must_use]
     pub fn with_access_level(mut self, level: u16) -> Self {
-        self.access_level = Some(level);
+        self.facts().access_level = Some(level);
         self
     }
 
     /// Sets the e-mail address.
     #[must_use]
     pub fn with_email(mut self, email: impl Into<String>) -> Self {
-        self.email = Some(email.into());
+        self.facts().email = Some(email.into());
         self
     }
 
@@ -124,42 +145,47 @@ impl Principal {
     /// every approval rule where the policy says so).
     #[must_use]
     pub fn as_admin(mut self) -> Self {
-        self.admin = true;
+        self.facts().admin = true;
         self
+    }
+
+    /// The facts, to change while building: copied only if shared.
+    fn facts(&mut self) -> &mut Facts {
+        Arc::make_mut(&mut self.0)
     }
 
     /// The principal's id.
     pub fn id(&self) -> &PrincipalId {
-        &self.id
+        &self.0.id
     }
 
     /// User or service account.
     pub fn kind(&self) -> PrincipalKind {
-        self.kind
+        self.0.kind
     }
 
     /// The groups the principal belongs to.
     pub fn groups(&self) -> &BTreeSet<String> {
-        &self.groups
+        &self.0.groups
     }
 
     /// Whether the principal belongs to `group`.
     pub fn in_group(&self, group: &str) -> bool {
-        self.groups.contains(group)
+        self.0.groups.contains(group)
     }
 
     /// The GitLab access level, if the directory gave one.
     pub fn access_level(&self) -> Option<u16> {
-        self.access_level
+        self.0.access_level
     }
 
     /// The e-mail address, if the directory gave one.
     pub fn email(&self) -> Option<&str> {
-        self.email.as_deref()
+        self.0.email.as_deref()
     }
 
     /// Whether the principal is an instance administrator.
     pub fn is_admin(&self) -> bool {
-        self.admin
+        self.0.admin
     }
 }
