@@ -50,8 +50,7 @@ fn eligibility(c: &mut Criterion) {
             let groups = ["web", "db", "ops", "qa"].into_iter().map(String::from).chain([format!("team-{g}")]);
             Principal::user(format!("m{g}-{m}")).unwrap().with_groups(groups)
         };
-        let members: Vec<Principal> =
-            (0..groups).flat_map(|g| (0..50).map(move |m| (g, m))).map(|(g, m)| member(g, m)).collect();
+        let members: Vec<Principal> = (0..groups).flat_map(|g| (0..50).map(move |m| member(g, m))).collect();
         let outsiders: Vec<Principal> = (0..members.len())
             .map(|m| Principal::user(format!("x{m}")).unwrap().with_groups(["web", "db", "ops", "qa", "support"]))
             .collect();

@@ -121,9 +121,7 @@ impl Tally {
         if view.unmet() > 0 && capacity.len() <= EXACT_SEARCH_RULES {
             if let Some(rules) = view.larger_set_to_meet() {
                 // Fill the rules of the best set first, then the rest.
-                best = Tally { claims: self.claims.clone(), ..Tally::default() };
-                best.rule_of = self.claims.iter().map(|claim| claim.pinned).collect();
-                best.load = loads(capacity.len(), &best.rule_of);
+                best = Tally::pinned_only(capacity, self.claims.clone());
                 let mut matching = best.matching(capacity);
                 matching.fill(rules);
                 matching.fill(RuleSet::below(capacity.len()));
@@ -133,9 +131,21 @@ impl Tally {
         best.rule_of
     }
 
+    /// `claims` with only the pinned ones placed, where they are pinned.
+    fn pinned_only(capacity: &[u32], claims: Vec<Claim>) -> Self {
+        let rule_of: Vec<_> = claims.iter().map(|claim| claim.pinned).collect();
+        let load = loads(capacity.len(), &rule_of);
+        Tally { claims, rule_of, load }
+    }
+
     fn matching<'a>(&'a mut self, capacity: &'a [u32]) -> Matching<'a> {
         Matching { capacity, claims: &self.claims, rule_of: &mut self.rule_of, load: &mut self.load }
     }
+}
+
+/// How many approvals `rule` needs (none past the last rule).
+fn need(capacity: &[u32], rule: usize) -> usize {
+    capacity.get(rule).map_or(0, |need| *need as usize)
 }
 
 /// How many approvals each rule holds under `rule_of`.
@@ -158,7 +168,7 @@ struct View<'a> {
 
 impl View<'_> {
     fn need(&self, rule: usize) -> usize {
-        self.capacity.get(rule).map_or(0, |need| *need as usize)
+        need(self.capacity, rule)
     }
 
     fn load(&self, rule: usize) -> usize {
@@ -227,14 +237,14 @@ struct Matching<'a> {
 impl Matching<'_> {
     fn is_full(&self, rule: usize) -> bool {
         let load = self.load.get(rule).copied().unwrap_or(0);
-        load >= self.capacity.get(rule).map_or(0, |need| *need as usize)
+        load >= need(self.capacity, rule)
     }
 
     /// Whether `rule` holds more than it needs (a pinned approval can put
     /// it there).
     fn is_over(&self, rule: usize) -> bool {
         let load = self.load.get(rule).copied().unwrap_or(0);
-        load > self.capacity.get(rule).map_or(0, |need| *need as usize)
+        load > need(self.capacity, rule)
     }
 
     /// Places every free claim it can within `allowed` rules.
@@ -527,9 +537,7 @@ mod tests {
             let hall = Hall::new(&capacity, &claims);
             for mask in 0..1u64 << rules {
                 let set: RuleSet = (0..rules).filter(|rule| mask >> rule & 1 == 1).collect();
-                let mut trial = Tally { claims: claims.clone(), ..Tally::default() };
-                trial.rule_of = claims.iter().map(|claim| claim.pinned).collect();
-                trial.load = loads(rules, &trial.rule_of);
+                let mut trial = Tally::pinned_only(&capacity, claims.clone());
                 trial.matching(&capacity).fill(set);
                 let view = View { capacity: &capacity, tally: &trial };
                 let matched = set.iter().all(|rule| view.is_full(rule));
