@@ -19,7 +19,7 @@
 )]
 #![allow(clippy::disallowed_methods, reason = "a bench times what it measures with the wall clock")]
 
-use approval_gate::gate::Notification;
+use approval_gate::gate::{Hold, Notification};
 use approval_gate::memory::MemoryStore;
 use approval_gate::policy::Policy;
 use approval_gate::ports::{Notifier, NotifyError, Store};
@@ -52,6 +52,10 @@ struct Sent;
 impl Notifier for Sent {
     fn deliver(&self, notification: &Notification) -> Result<(), NotifyError> {
         black_box(notification);
+        Ok(())
+    }
+    fn hold(&self, hold: &Hold) -> Result<(), NotifyError> {
+        black_box(hold);
         Ok(())
     }
 }

@@ -12,7 +12,7 @@
 //! ```
 
 use approval_gate::compat::{gitlab, harness};
-use approval_gate::gate::Notification;
+use approval_gate::gate::{Hold, Notification};
 use approval_gate::memory::MemoryStore;
 use approval_gate::ports::{Notifier, NotifyError};
 use approval_gate::service::Approvals;
@@ -44,12 +44,17 @@ const GITLAB_ENVIRONMENT: &str = r#"{
   "approval_rules": [{"group_id": 9899826, "access_level_description": "docs", "required_approvals": 2}]
 }"#;
 
-/// Prints each notification instead of sending it.
+/// Prints each notification and hold instead of carrying it out.
 struct Console;
 
 impl Notifier for Console {
     fn deliver(&self, notification: &Notification) -> Result<(), NotifyError> {
         println!("  notify [{}] {}", notification.key, notification.text);
+        Ok(())
+    }
+
+    fn hold(&self, hold: &Hold) -> Result<(), NotifyError> {
+        println!("  {} other deployments [{}]", hold.change.as_str(), hold.key);
         Ok(())
     }
 }

@@ -144,6 +144,13 @@ id_type!(
     "principal"
 );
 
+impl IdError {
+    /// The contract's kind: `invalid_id`.
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::InvalidId
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,10 +2,11 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub mod compat;
-mod error;
 pub mod gate;
 mod id;
+mod kind;
 pub mod memory;
+pub mod outbox;
 pub mod policy;
 pub mod ports;
 mod principal;
@@ -16,8 +17,9 @@ pub mod sql;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use error::{ErrorKind, GateError};
-pub use gate::{Action, Approve, Command, Effect, Event, Gate, Notification, Reason, Run, Status, Vote};
+pub use gate::GateError;
+pub use gate::{Action, Approve, Command, Effect, Event, Gate, Notification, Outcome, Reason, Run, Status, Vote};
 pub use id::{GateId, IdError, MAX_ID_BYTES, PrincipalId};
+pub use kind::ErrorKind;
 pub use policy::{Policy, PolicyError};
 pub use principal::{Principal, PrincipalKind};

@@ -1,7 +1,8 @@
 //! [`MemoryStore`]: the embedded default store, as strict as a database.
 
-use crate::gate::{Event, Notification};
+use crate::gate::{Event, Hold, Notification};
 use crate::id::GateId;
+use crate::outbox::{OutboxEntry, Pending};
 use crate::ports::{Append, AppendError, Conflict, GateIndex, Notifier, NotifyError, Store};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -28,7 +29,7 @@ struct Inner {
     streams: HashMap<GateId, Stream>,
     due: BTreeSet<(DateTime<Utc>, GateId)>,
     by_key: HashMap<String, BTreeSet<(DateTime<Utc>, GateId)>>,
-    outbox: BTreeMap<u64, Notification>,
+    outbox: BTreeMap<u64, OutboxEntry>,
     outbox_seq: HashMap<String, u64>,
     next_seq: u64,
 }
@@ -116,15 +117,16 @@ impl Store for MemoryStore {
         let version = stream.events.len() as u64;
         let old = std::mem::replace(&mut stream.index, index);
         inner.reindex(append.gate, old, append.index);
-        for notification in append.outbox {
-            // A key names one notification: a repeat is the same one again.
-            if inner.outbox_seq.contains_key(&notification.key) {
+        for entry in append.outbox {
+            // A key names one entry: a repeat is the same one again.
+            let key = entry.key();
+            if inner.outbox_seq.contains_key(key.as_ref()) {
                 continue;
             }
             let seq = inner.next_seq;
             inner.next_seq += 1;
-            inner.outbox_seq.insert(notification.key.clone(), seq);
-            inner.outbox.insert(seq, notification.clone());
+            inner.outbox_seq.insert(key.into_owned(), seq);
+            inner.outbox.insert(seq, entry.clone());
         }
         Ok(version)
     }
@@ -140,8 +142,8 @@ impl Store for MemoryStore {
         Ok(inner.due.iter().take_while(|(deadline, _)| *deadline <= at).take(limit).map(|(_, g)| g.clone()).collect())
     }
 
-    fn pending(&self, limit: usize) -> Result<Vec<Notification>, Poisoned> {
-        Ok(self.lock()?.outbox.values().take(limit).cloned().collect())
+    fn pending(&self, limit: usize) -> Result<Vec<Pending>, Poisoned> {
+        Ok(self.lock()?.outbox.values().take(limit).cloned().map(Pending::Entry).collect())
     }
 
     fn delivered(&self, key: &str) -> Result<(), Poisoned> {
@@ -157,6 +159,7 @@ impl Store for MemoryStore {
 #[derive(Debug, Default)]
 pub struct RecordingNotifier {
     delivered: Mutex<Vec<Notification>>,
+    holds: Mutex<Vec<Hold>>,
 }
 
 impl RecordingNotifier {
@@ -169,6 +172,11 @@ impl RecordingNotifier {
     pub fn delivered(&self) -> Vec<Notification> {
         self.delivered.lock().map(|list| list.clone()).unwrap_or_default()
     }
+
+    /// Every hold and release carried out so far, in order.
+    pub fn holds(&self) -> Vec<Hold> {
+        self.holds.lock().map(|list| list.clone()).unwrap_or_default()
+    }
 }
 
 impl Notifier for RecordingNotifier {
@@ -178,6 +186,12 @@ impl Notifier for RecordingNotifier {
             .lock()
             .map_err(|_| NotifyError { key: notification.key.clone(), reason: "recorder lock poisoned".into() })?;
         list.push(notification.clone());
+        Ok(())
+    }
+
+    fn hold(&self, hold: &Hold) -> Result<(), NotifyError> {
+        let poisoned = || NotifyError { key: hold.key.clone(), reason: "recorder lock poisoned".into() };
+        self.holds.lock().map_err(|_| poisoned())?.push(hold.clone());
         Ok(())
     }
 }

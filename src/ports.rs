@@ -2,8 +2,9 @@
 //! notifications leave ([`Notifier`]). Only [`crate::service`] calls them;
 //! the engine never does.
 
-use crate::gate::{Event, Notification};
+use crate::gate::{Event, Hold, Notification};
 use crate::id::GateId;
+use crate::outbox::{OutboxEntry, Pending};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -36,7 +37,7 @@ impl GateIndex {
 }
 
 /// An append: new events for one gate after the version the writer read,
-/// and the notifications they cause, written together or not at all.
+/// and the outbox entries they cause, written together or not at all.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct Append<'a> {
@@ -47,8 +48,8 @@ pub struct Append<'a> {
     pub expected: u64,
     /// The new events.
     pub events: &'a [Event],
-    /// The notifications, for the outbox.
-    pub outbox: &'a [Notification],
+    /// The outbox entries (notifications, holds, the service's own jobs).
+    pub outbox: &'a [OutboxEntry],
     /// The gate's index after these events.
     pub index: &'a GateIndex,
 }
@@ -59,7 +60,7 @@ impl<'a> Append<'a> {
         gate: &'a GateId,
         expected: u64,
         events: &'a [Event],
-        outbox: &'a [Notification],
+        outbox: &'a [OutboxEntry],
         index: &'a GateIndex,
     ) -> Self {
         Self { gate, expected, events, outbox, index }
@@ -103,7 +104,7 @@ pub trait Store {
     /// The store's failure.
     fn load(&self, gate: &GateId) -> Result<Vec<Event>, Self::Error>;
 
-    /// Appends events and their notifications atomically, if the gate is at
+    /// Appends events and their outbox entries atomically, if the gate is at
     /// `append.expected`. Returns the new version.
     ///
     /// # Errors
@@ -127,14 +128,17 @@ pub trait Store {
     /// The store's failure.
     fn due(&self, at: DateTime<Utc>, limit: usize) -> Result<Vec<GateId>, Self::Error>;
 
-    /// Up to `limit` notifications not yet delivered, oldest first.
+    /// Up to `limit` outbox entries not yet carried out, oldest first. An
+    /// entry the store cannot read (of a kind a newer version wrote, or
+    /// damaged) comes back as [`Pending::Unreadable`], never as an error for
+    /// the whole call.
     ///
     /// # Errors
     ///
     /// The store's failure.
-    fn pending(&self, limit: usize) -> Result<Vec<Notification>, Self::Error>;
+    fn pending(&self, limit: usize) -> Result<Vec<Pending>, Self::Error>;
 
-    /// Removes a delivered notification from the outbox.
+    /// Removes a carried-out entry from the outbox, by its key.
     ///
     /// # Errors
     ///
@@ -153,9 +157,10 @@ pub struct NotifyError {
     pub reason: String,
 }
 
-/// Delivers notifications. Delivery is at least once: a notification may
-/// arrive again under the same [`Notification::key`], which a receiver uses
-/// to drop repeats.
+/// Tells the host what it must hear of: notifications for people, and holds
+/// on other deployments. Delivery is at least once: an item may arrive again
+/// under the same key, which a receiver uses to drop repeats. The service's
+/// own outbox jobs never reach it.
 pub trait Notifier {
     /// Delivers one notification.
     ///
@@ -163,6 +168,16 @@ pub trait Notifier {
     ///
     /// [`NotifyError`] when it could not be delivered now.
     fn deliver(&self, notification: &Notification) -> Result<(), NotifyError>;
+
+    /// Holds, or releases, other deployments of a run's project and
+    /// environment while its gate waits (Octopus "Block Deployments"). Only
+    /// policies with [`Concurrency::Block`](crate::policy::Concurrency::Block)
+    /// cause holds; a host that has none may answer `Ok(())`.
+    ///
+    /// # Errors
+    ///
+    /// [`NotifyError`] when it could not be carried out now.
+    fn hold(&self, hold: &Hold) -> Result<(), NotifyError>;
 }
 
 macro_rules! forward_store {
@@ -181,7 +196,7 @@ macro_rules! forward_store {
             fn due(&self, at: DateTime<Utc>, limit: usize) -> Result<Vec<GateId>, Self::Error> {
                 (**self).due(at, limit)
             }
-            fn pending(&self, limit: usize) -> Result<Vec<Notification>, Self::Error> {
+            fn pending(&self, limit: usize) -> Result<Vec<Pending>, Self::Error> {
                 (**self).pending(limit)
             }
             fn delivered(&self, key: &str) -> Result<(), Self::Error> {
@@ -193,14 +208,17 @@ macro_rules! forward_store {
 
 forward_store!(&S, Arc<S>);
 
-impl<N: Notifier + ?Sized> Notifier for &N {
-    fn deliver(&self, notification: &Notification) -> Result<(), NotifyError> {
-        (**self).deliver(notification)
-    }
+macro_rules! forward_notifier {
+    ($($wrapper:ty),*) => {$(
+        impl<N: Notifier + ?Sized> Notifier for $wrapper {
+            fn deliver(&self, notification: &Notification) -> Result<(), NotifyError> {
+                (**self).deliver(notification)
+            }
+            fn hold(&self, hold: &Hold) -> Result<(), NotifyError> {
+                (**self).hold(hold)
+            }
+        }
+    )*};
 }
 
-impl<N: Notifier + ?Sized> Notifier for Arc<N> {
-    fn deliver(&self, notification: &Notification) -> Result<(), NotifyError> {
-        (**self).deliver(notification)
-    }
-}
+forward_notifier!(&N, Arc<N>);

@@ -16,7 +16,8 @@
 //! # Ok::<(), testkit::Violations>(())
 //! ```
 
-use crate::gate::{Notification, NotificationKind, Supersession};
+use crate::gate::{Hold, HoldChange, Notification, NotificationKind, Supersession};
+use crate::outbox::{OutboxEntry, Pending};
 use crate::policy::{Approver, Policy, PolicySpec, Rule};
 use crate::ports::{Append, AppendError, Conflict, GateIndex, Store};
 use crate::{Approve, Command, Event, Gate, GateId, Principal, PrincipalId, Run};
@@ -201,29 +202,50 @@ fn index(deadline: Option<DateTime<Utc>>, supersede_key: Option<&str>, opened_at
     GateIndex { deadline, supersede_key: supersede_key.map(str::to_owned), opened_at }
 }
 
-fn notification(gate: &GateId, version: u64, at: DateTime<Utc>) -> Notification {
-    Notification {
-        key: format!("{gate}/{version}/approved"),
-        gate: gate.clone(),
-        kind: NotificationKind::Approved,
-        recipients: vec![Approver::Group("sre".into()), Approver::User(format!("ünïcode-{version}"))],
-        text: format!("gate {gate}: approval {version} — “quoted”, 'single', \\back\\slash"),
-        at,
-        supersedes: None,
-    }
+fn notification(gate: &GateId, version: u64, at: DateTime<Utc>) -> OutboxEntry {
+    let text = format!("gate {gate}: approval {version} — “quoted”, 'single', \\back\\slash");
+    let recipients = vec![Approver::Group("sre".into()), Approver::User(format!("ünïcode-{version}"))];
+    OutboxEntry::Notify(Notification::new(gate.clone(), version, NotificationKind::Approved, text, at).to(recipients))
 }
 
 /// The service's own outbox entry for a supersession, which a store keeps
-/// like any notification.
-fn supersede_job(gate: &GateId, version: u64, at: DateTime<Utc>) -> Result<Notification, crate::IdError> {
+/// like any other entry.
+fn supersede_job(gate: &GateId, version: u64, at: DateTime<Utc>) -> Result<OutboxEntry, crate::IdError> {
     let by = Principal::user("ann")?.with_groups(["sre", "ops"]).with_email("Ann@Example.com");
-    let supersession =
-        Supersession { key: "web\u{1f}deploy".into(), newer: gate.clone(), opened_at: at, by: Some(by), version };
-    Ok(Notification::supersede(supersession, at))
+    let newer = gate.clone();
+    let supersession = Supersession { key: "web\u{1f}deploy".into(), newer, opened_at: at, by: Some(by), version, at };
+    Ok(OutboxEntry::Supersede(supersession))
 }
 
-fn keys(notifications: &[Notification]) -> Vec<&str> {
-    notifications.iter().map(|n| n.key.as_str()).collect()
+/// A hold on other deployments, which a store keeps like any other entry.
+fn hold(gate: &GateId, version: u64, at: DateTime<Utc>) -> OutboxEntry {
+    OutboxEntry::Hold(Hold {
+        key: format!("{gate}/{version}/block"),
+        gate: gate.clone(),
+        change: HoldChange::Block,
+        project: Some("web — ünïcode".into()),
+        environment: None,
+        at,
+    })
+}
+
+fn keys(entries: &[OutboxEntry]) -> Vec<String> {
+    entries.iter().map(|entry| entry.key().into_owned()).collect()
+}
+
+/// The entries a store handed back, every one of them readable: a store
+/// must read back every entry it was given.
+fn readable(check: &'static str, pending: Vec<Pending>) -> Result<Vec<OutboxEntry>, Violation> {
+    pending
+        .into_iter()
+        .map(|entry| match entry {
+            Pending::Entry(entry) => Ok(entry),
+            Pending::Unreadable(unreadable) => Err(Violation {
+                check,
+                message: format!("the store could not read back entry `{}`: {}", unreadable.key, unreadable.reason),
+            }),
+        })
+        .collect()
 }
 
 /// Check: a gate never written to has no events.
@@ -289,7 +311,7 @@ pub fn a_stale_version_is_a_conflict_that_names_both_and_writes_nothing<S: Store
     ensure!(CHECK, loaded == opened, "refused appends changed the stream to {} events", loaded.len());
     let unopened = ok(CHECK, "load", store.load(&fresh.id))?;
     ensure!(CHECK, unopened.is_empty(), "a refused first append left {} events", unopened.len());
-    let pending = ok(CHECK, "pending", store.pending(10))?;
+    let pending = readable(CHECK, ok(CHECK, "pending", store.pending(10))?)?;
     ensure!(CHECK, pending.is_empty(), "refused appends left notifications {:?}", keys(&pending));
     let due = ok(CHECK, "due", store.due(instant(100), 10))?;
     ensure!(CHECK, due.is_empty(), "refused appends indexed due gates {due:?}");
@@ -331,12 +353,12 @@ pub fn the_outbox_is_written_with_the_events_and_read_oldest_first<S: Store>(sto
     appended(CHECK, store.append(Append::new(&gate.id, 0, &gate.events.clone(), &first, &gate.index())))?;
     let approval = gate.approve(CHECK, "ann", instant(9))?;
     let job = supersede_job(&gate.id, 2, instant(9)).map_err(|e| Violation { check: CHECK, message: e.to_string() })?;
-    let second = [notification(&gate.id, 2, instant(9)), job];
+    let second = [notification(&gate.id, 2, instant(9)), job, hold(&gate.id, 2, instant(9))];
     appended(CHECK, store.append(Append::new(&gate.id, 1, &approval, &second, &gate.index())))?;
-    let pending = ok(CHECK, "pending", store.pending(10))?;
+    let pending = readable(CHECK, ok(CHECK, "pending", store.pending(10))?)?;
     let wanted: Vec<_> = first.iter().chain(&second).cloned().collect();
     ensure!(CHECK, pending == wanted, "pending returned {:?}, not {:?} in append order", keys(&pending), keys(&wanted));
-    let limited = ok(CHECK, "pending", store.pending(2))?;
+    let limited = readable(CHECK, ok(CHECK, "pending", store.pending(2))?)?;
     ensure!(CHECK, limited.as_slice() == first.as_slice(), "pending(2) returned {:?}", keys(&limited));
     Ok(())
 }
@@ -352,13 +374,13 @@ pub fn delivered_notifications_leave_the_outbox_once<S: Store>(store: &S) -> Res
     let gate = fixture(CHECK, "g-delivered", instant(0))?;
     let outbox: Vec<_> = (1..=3).map(|v| notification(&gate.id, v, instant(0))).collect();
     appended(CHECK, store.append(Append::new(&gate.id, 0, &gate.events, &outbox, &gate.index())))?;
-    let middle = outbox.get(1).map(|n| n.key.clone()).unwrap_or_default();
+    let middle = outbox.get(1).map(|n| n.key().into_owned()).unwrap_or_default();
     for _ in 0..2 {
         ok(CHECK, "delivered", store.delivered(&middle))?;
     }
     ok(CHECK, "delivered of an unknown key", store.delivered("g-delivered/99/approved"))?;
-    let pending = ok(CHECK, "pending", store.pending(10))?;
-    let wanted: Vec<_> = outbox.iter().filter(|n| n.key != middle).cloned().collect();
+    let pending = readable(CHECK, ok(CHECK, "pending", store.pending(10))?)?;
+    let wanted: Vec<_> = outbox.iter().filter(|n| n.key() != middle).cloned().collect();
     ensure!(CHECK, pending == wanted, "after delivering `{middle}` pending is {:?}", keys(&pending));
     Ok(())
 }
@@ -380,10 +402,10 @@ pub fn an_outbox_key_is_kept_once<S: Store>(store: &S) -> Result<(), Violation> 
     appended(CHECK, store.append(Append::new(&first.id, 0, &first.events, &outbox, &first.index())))?;
     let outbox = [other.clone(), repeated.clone()];
     appended(CHECK, store.append(Append::new(&second.id, 0, &second.events, &outbox, &second.index())))?;
-    let pending = ok(CHECK, "pending", store.pending(10))?;
+    let pending = readable(CHECK, ok(CHECK, "pending", store.pending(10))?)?;
     ensure!(CHECK, keys(&pending) == keys(&[repeated.clone(), other.clone()]), "pending is {:?}", keys(&pending));
-    ok(CHECK, "delivered", store.delivered(&repeated.key))?;
-    let pending = ok(CHECK, "pending", store.pending(10))?;
+    ok(CHECK, "delivered", store.delivered(&repeated.key()))?;
+    let pending = readable(CHECK, ok(CHECK, "pending", store.pending(10))?)?;
     ensure!(CHECK, pending == [other], "after one delivery of a repeated key pending is {:?}", keys(&pending));
     Ok(())
 }
@@ -555,7 +577,7 @@ pub fn racing_appends_at_one_version_let_exactly_one_win<S: Store + Sync>(store:
         "the stream after the race holds {} events, not the opening and the winner's",
         loaded.len()
     );
-    let pending = ok(CHECK, "pending", store.pending(100))?;
+    let pending = readable(CHECK, ok(CHECK, "pending", store.pending(100))?)?;
     ensure!(CHECK, pending.len() == 1, "the race left {} notifications, not the winner's one", pending.len());
     Ok(())
 }

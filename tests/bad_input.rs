@@ -936,7 +936,7 @@ fn policy_of(scenario: &Scenario<serde_json::Value>) -> Result<Policy, PolicyErr
 #[derive(Debug, Clone, PartialEq)]
 struct Snapshot {
     events: Vec<Event>,
-    pending: Vec<approval_gate::Notification>,
+    pending: Vec<approval_gate::outbox::Pending>,
     delivered: Vec<approval_gate::Notification>,
     gates: usize,
 }
@@ -957,13 +957,12 @@ fn expected_after(before: &Snapshot, leaves: Leaves) -> Snapshot {
         Leaves::DeadlineEnded { status, reason, at } => {
             let ended = Event::Ended { status, reason, by: None, comment: None, at: at() };
             let mut gate = Gate::replay(&before.events).unwrap();
-            gate.evolve(&ended);
+            let outcome = gate.execute(&approval_gate::Command::Tick, at()).unwrap();
+            assert_eq!(outcome.events, std::slice::from_ref(&ended), "the passed deadline ends the gate");
             let mut after = before.clone();
-            after.delivered.extend(gate.effects(std::slice::from_ref(&ended)).into_iter().filter_map(|effect| {
-                match effect {
-                    Effect::Notify(notification) => Some(notification),
-                    _ => None,
-                }
+            after.delivered.extend(outcome.effects.into_iter().filter_map(|effect| match effect {
+                Effect::Notify(notification) => Some(notification),
+                _ => None,
             }));
             after.events.push(ended);
             after

@@ -10,9 +10,9 @@
 
 mod common;
 
-use approval_gate::gate::{Effect, NotificationKind};
-use approval_gate::{Action, Approve, Command, ErrorKind, Event, Gate, GateError, Status};
-use common::{apply, at, native, open, user};
+use approval_gate::gate::{Effect, Hold, HoldChange, NotificationKind};
+use approval_gate::{Action, Approve, Command, ErrorKind, Event, Gate, GateError, Outcome, Status};
+use common::{apply, at, execute, native, open, start, user};
 
 const TWO_RULES: &str = r#"{
     "name": "production",
@@ -31,8 +31,8 @@ fn approve(id: &str, groups: &[&str]) -> Command {
 
 #[test]
 fn opening_notifies_every_approver_and_asks_to_be_woken_at_the_timeout() {
-    let (gate, events) = open("g", native(TWO_RULES), "carol");
-    let effects = gate.effects(&events);
+    let (gate, opened) = start("g", native(TWO_RULES), "carol");
+    let effects = opened.effects;
     let Effect::Notify(notification) = &effects[0] else { panic!("{effects:?}") };
     assert_eq!(notification.kind, NotificationKind::ApprovalRequired);
     assert_eq!(notification.key, "g/1/approval_required");
@@ -44,10 +44,11 @@ fn opening_notifies_every_approver_and_asks_to_be_woken_at_the_timeout() {
 
 #[test]
 fn each_decision_and_the_outcome_notify_with_stable_keys() {
-    let (mut gate, _) = open("g", native(TWO_RULES), "carol");
-    let first = apply(&mut gate, &approve("ann", &["sre"]), at(1));
-    let keys = |events: &[Event], gate: &Gate| -> Vec<String> {
-        gate.effects(events)
+    let (mut gate, _) = start("g", native(TWO_RULES), "carol");
+    let first = execute(&mut gate, &approve("ann", &["sre"]), at(1));
+    let keys = |outcome: Outcome| -> Vec<String> {
+        outcome
+            .effects
             .into_iter()
             .filter_map(|e| match e {
                 Effect::Notify(n) => Some(n.key),
@@ -55,10 +56,10 @@ fn each_decision_and_the_outcome_notify_with_stable_keys() {
             })
             .collect()
     };
-    assert_eq!(keys(&first, &gate), ["g/2/approved"]);
-    apply(&mut gate, &approve("bob", &["sre"]), at(2));
-    let last = apply(&mut gate, &approve("sam", &["sec"]), at(3));
-    assert_eq!(keys(&last, &gate), ["g/4/approved", "g/5/ended"]);
+    assert_eq!(keys(first), ["g/2/approved"]);
+    execute(&mut gate, &approve("bob", &["sre"]), at(2));
+    let last = execute(&mut gate, &approve("sam", &["sec"]), at(3));
+    assert_eq!(keys(last), ["g/4/approved", "g/5/ended"]);
     assert_eq!(gate.status(), Status::Approved);
 }
 
@@ -66,10 +67,9 @@ fn each_decision_and_the_outcome_notify_with_stable_keys() {
 fn superseding_policies_ask_the_host_to_reject_older_runs_on_each_approval() {
     let policy =
         native(r#"{"rules": [{"required": 2, "approvers": [{"group": "sre"}]}], "supersede": "reject_older_waiting"}"#);
-    let (mut gate, _) = open("new", policy, "carol");
-    let events = apply(&mut gate, &approve("ann", &["sre"]), at(1));
-    let supersession = gate
-        .effects(&events)
+    let (mut gate, _) = start("new", policy, "carol");
+    let supersession = execute(&mut gate, &approve("ann", &["sre"]), at(1))
+        .effects
         .into_iter()
         .find_map(|e| match e {
             Effect::RejectSuperseded(s) => Some(s),
@@ -77,16 +77,76 @@ fn superseding_policies_ask_the_host_to_reject_older_runs_on_each_approval() {
         })
         .expect("an approval that does not reach quorum still supersedes (Harness rejectPreviousExecutions)");
     assert_eq!(supersession.newer.as_str(), "new");
+    assert_eq!((supersession.version, supersession.at), (2, at(1)), "as of the approval, event 2");
     assert_eq!(supersession.by.unwrap().id().as_str(), "ann");
 }
 
 #[test]
 fn blocking_policies_hold_and_release_other_deployments() {
     let policy = native(r#"{"rules": [{"required": 1, "approvers": ["anyone"]}], "concurrency": "block"}"#);
-    let (mut gate, events) = open("g", policy, "carol");
-    assert!(gate.effects(&events).contains(&Effect::Block { gate: gate.id().clone() }));
-    let events = apply(&mut gate, &approve("ann", &[]), at(1));
-    assert!(gate.effects(&events).contains(&Effect::Unblock { gate: gate.id().clone() }));
+    let mut run = common::run("carol");
+    run.project = Some("web".into());
+    run.environment = Some("production".into());
+    let (mut gate, opened) = Gate::start(approval_gate::GateId::new("g").unwrap(), policy, run, at(0)).unwrap();
+    let holds = |outcome: Outcome| -> Vec<Hold> {
+        outcome
+            .effects
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::Hold(hold) => Some(hold),
+                _ => None,
+            })
+            .collect()
+    };
+    let block = holds(opened);
+    assert_eq!(block.len(), 1, "{block:?}");
+    assert_eq!((block[0].key.as_str(), block[0].change), ("g/1/block", HoldChange::Block));
+    assert_eq!((block[0].project.as_deref(), block[0].environment.as_deref()), (Some("web"), Some("production")));
+    let release = holds(execute(&mut gate, &approve("ann", &[]), at(1)));
+    assert_eq!(release.len(), 1, "{release:?}");
+    assert_eq!(
+        (release[0].key.as_str(), release[0].change, release[0].at),
+        ("g/3/unblock", HoldChange::Unblock, at(1))
+    );
+}
+
+#[test]
+fn a_gate_skipped_at_its_opening_asks_nobody_wakes_nobody_and_holds_nothing() {
+    let policy = native(
+        r#"{"rules": [{"required": 1, "approvers": ["anyone"]}], "concurrency": "block",
+            "timeout": {"after": "1h"}, "environments": {"only": ["production"]}}"#,
+    );
+    let mut run = common::run("carol");
+    run.environment = Some("staging".into());
+    let (gate, opened) = Gate::start(approval_gate::GateId::new("g").unwrap(), policy, run, at(0)).unwrap();
+    assert_eq!((gate.status(), gate.version(), opened.events.len()), (Status::Skipped, 2, 2));
+    let kinds: Vec<String> = opened
+        .effects
+        .iter()
+        .map(|e| match e {
+            Effect::Notify(n) => n.key.clone(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(kinds, ["g/2/ended"], "only the ending is told: no approval asked, no wake-up, no hold");
+}
+
+#[test]
+fn execute_returns_the_events_decide_would_and_applies_them() {
+    let (mut gate, opened) = start("g", native(TWO_RULES), "carol");
+    let (replayed, _) = open("g", native(TWO_RULES), "carol");
+    assert_eq!((&gate, opened.events.len()), (&replayed, 1));
+    let command = approve("ann", &["sre"]);
+    let decided = gate.decide(&command, at(1)).unwrap();
+    let mut by_hand = gate.clone();
+    apply(&mut by_hand, &command, at(1));
+    let outcome = execute(&mut gate, &command, at(1));
+    assert_eq!(outcome.events, decided);
+    assert_eq!(gate, by_hand);
+    let refused = gate.clone();
+    let error = gate.execute(&approve("ann", &["sre"]), at(2)).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::AlreadyDecided);
+    assert_eq!(gate, refused, "a refused command changes nothing");
 }
 
 #[test]

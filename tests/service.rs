@@ -10,13 +10,14 @@
 
 mod common;
 
-use approval_gate::gate::{Event, Notification};
+use approval_gate::gate::{Event, Hold, Notification};
 use approval_gate::memory::{MemoryStore, RecordingNotifier};
+use approval_gate::outbox::{OutboxEntry, Pending};
 use approval_gate::ports::{Append, AppendError, Conflict, GateIndex, Notifier, NotifyError, Store};
 use approval_gate::service::{Approvals, ServiceError};
 use approval_gate::{Approve, ErrorKind, GateId, Reason, Status};
 use chrono::{DateTime, Utc};
-use common::{at, native, run, user};
+use common::{at, native, outbox, outbox_keys, run, user};
 use std::cell::Cell;
 use std::sync::Mutex;
 
@@ -70,7 +71,7 @@ impl Store for Racing {
     fn due(&self, at: DateTime<Utc>, limit: usize) -> Result<Vec<GateId>, Self::Error> {
         self.inner.due(at, limit)
     }
-    fn pending(&self, limit: usize) -> Result<Vec<Notification>, Self::Error> {
+    fn pending(&self, limit: usize) -> Result<Vec<Pending>, Self::Error> {
         self.inner.pending(limit)
     }
     fn delivered(&self, key: &str) -> Result<(), Self::Error> {
@@ -107,6 +108,9 @@ impl Notifier for Flaky {
         }
         self.delivered.deliver(notification)
     }
+    fn hold(&self, hold: &Hold) -> Result<(), NotifyError> {
+        self.delivered.hold(hold)
+    }
 }
 
 #[test]
@@ -118,7 +122,7 @@ fn undelivered_notifications_stay_in_the_outbox_until_delivered_once() {
     // open queues 1 notification, approve 2 more; of the four attempts so
     // far the first three failed, so only the outcome went out.
     assert_eq!(approvals.store().pending(10).unwrap().len(), 2);
-    assert_eq!(approvals.deliver_pending().unwrap(), 2);
+    assert_eq!(approvals.deliver_pending().unwrap().delivered, 2);
     assert!(approvals.store().pending(10).unwrap().is_empty());
     let keys: Vec<String> = approvals.notifier().delivered.delivered().into_iter().map(|n| n.key).collect();
     let mut sorted = keys.clone();
@@ -207,8 +211,14 @@ fn a_supersession_cut_off_after_the_approval_is_carried_out_by_the_next_service(
     assert_eq!((recorded.version(), recorded.approvals().len()), (2, 1), "the error hands back the gate as recorded");
     assert_eq!(store.load(&gate("new")).unwrap().len(), 2, "the approval was recorded");
     assert_eq!(approvals_status(&store, "old"), Status::Waiting, "and the older run not yet rejected");
-    let job = store.pending(10).unwrap().into_iter().find(|n| n.supersedes.is_some()).unwrap();
-    assert_eq!((job.key.as_str(), job.at), ("new/2/supersede", at(6)));
+    let job = outbox(&store)
+        .into_iter()
+        .find_map(|entry| match entry {
+            OutboxEntry::Supersede(job) => Some(job),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!((job.outbox_key().as_str(), job.at), ("new/2/supersede", at(6)));
     let sent: Vec<String> = dying.notifier().delivered().into_iter().map(|n| n.key).collect();
     assert_eq!(sent, ["new/2/approved"], "notifications do not wait on the other gate");
 
@@ -229,9 +239,9 @@ fn a_supersession_cut_off_after_the_approval_is_carried_out_by_the_next_service(
     let delivered = restarted.notifier().delivered();
     let keys: Vec<&str> = delivered.iter().map(|n| n.key.as_str()).collect();
     assert!(keys.contains(&"old/3/ended"), "{keys:?}");
-    assert!(delivered.iter().all(|n| n.supersedes.is_none()), "the notifier never sees a job");
+    assert!(delivered.iter().all(|n| !n.key.ends_with("/supersede")), "the notifier never sees a job");
     // Carried out again, it changes nothing.
-    let again = Notification::supersede(job.supersedes.unwrap(), job.at);
+    let again = OutboxEntry::Supersede(job);
     store
         .append(Append::new(&gate("new"), 2, &[], &[again], &GateIndex::of(&restarted.gate(&gate("new")).unwrap())))
         .unwrap();
@@ -274,7 +284,7 @@ impl Store for StaleIndex<'_> {
     fn due(&self, at: DateTime<Utc>, limit: usize) -> Result<Vec<GateId>, Stopped> {
         Ok(self.inner.due(at, limit).unwrap())
     }
-    fn pending(&self, limit: usize) -> Result<Vec<Notification>, Stopped> {
+    fn pending(&self, limit: usize) -> Result<Vec<Pending>, Stopped> {
         Ok(self.inner.pending(limit).unwrap())
     }
     fn delivered(&self, key: &str) -> Result<(), Stopped> {
@@ -304,7 +314,7 @@ fn a_failing_supersession_holds_back_no_notification() {
     assert!(matches!(failed, ServiceError::FollowUp { .. }), "{failed}");
     let keys: Vec<String> = approvals.notifier().delivered().into_iter().map(|n| n.key).collect();
     assert!(keys.contains(&"newest/2/approved".to_owned()), "delivered despite the failing job: {keys:?}");
-    let left: Vec<String> = store.pending(10).unwrap().into_iter().map(|n| n.key).collect();
+    let left = outbox_keys(&store);
     assert_eq!(left, ["newest/2/supersede"]);
     assert!(matches!(approvals.deliver_pending(), Err(ServiceError::Store(Stopped))));
 

@@ -12,7 +12,7 @@ fn the_memory_store_passes_the_whole_suite_through_check_store() {
 /// Stores that break one rule each: the suite must name the rule.
 mod broken {
     use approval_gate::GateId;
-    use approval_gate::gate::{Event, Notification};
+    use approval_gate::gate::Event;
     use approval_gate::memory::{MemoryStore, Poisoned};
     use approval_gate::ports::{Append, AppendError, Store};
     use approval_gate::testkit::check_store;
@@ -51,7 +51,7 @@ mod broken {
             }
             Ok(due)
         }
-        fn pending(&self, limit: usize) -> Result<Vec<Notification>, Poisoned> {
+        fn pending(&self, limit: usize) -> Result<Vec<approval_gate::outbox::Pending>, Poisoned> {
             self.inner.pending(limit)
         }
         fn delivered(&self, key: &str) -> Result<(), Poisoned> {

@@ -127,7 +127,7 @@ impl approval_gate::ports::Store for Connections {
     fn due(&self, at: chrono::DateTime<chrono::Utc>, limit: usize) -> Result<Vec<GateId>, Self::Error> {
         self.with(|store| store.due(at, limit))
     }
-    fn pending(&self, limit: usize) -> Result<Vec<approval_gate::gate::Notification>, Self::Error> {
+    fn pending(&self, limit: usize) -> Result<Vec<approval_gate::outbox::Pending>, Self::Error> {
         self.with(|store| store.pending(limit))
     }
     fn delivered(&self, key: &str) -> Result<(), Self::Error> {

@@ -546,7 +546,9 @@ pub fn run(case: &Case) {
         (engine, served) => panic!("open: engine {engine:?}, service {served:?}"),
     };
     let mut gate = Gate::replay(&log).expect("opened events replay");
-    let _ = gate.effects(&log);
+    let (started, opening) = Gate::start(id.clone(), gate.policy().clone(), gate.run().clone(), opened_at)
+        .expect("a gate that opened once opens again");
+    assert_eq!((&started, &opening.events), (&gate, &log), "start differs from open and replay");
     let mut ended = (!gate.is_waiting()).then(|| Ended::of(&gate));
     let mut now = opened_at;
 
@@ -578,7 +580,6 @@ pub fn run(case: &Case) {
         assert_eq!(Gate::replay(&log).as_ref(), Ok(&gate), "replay differs from the live gate");
         assert_eq!(gate.version(), log.len() as u64, "the version is not the number of events");
         let new_events = log.get(before_len..).unwrap_or_default();
-        let _ = gate.effects(new_events);
         let _ = gate.explain().to_string();
 
         // A refusal changes nothing but a deadline that had passed.
@@ -657,13 +658,21 @@ fn engine_step(gate: &mut Gate, log: &mut Vec<Event>, command: &Command, now: Da
         return Ok(());
     }
     let before = gate.clone();
-    match gate.decide(command, now) {
-        Ok(events) => {
-            apply(gate, log, events);
+    let decided = gate.decide(command, now);
+    // `execute` is `decide` then `evolve`, with the effects of exactly
+    // those events.
+    match gate.execute(command, now) {
+        Ok(outcome) => {
+            assert_eq!(decided.as_ref(), Ok(&outcome.events), "execute and decide disagree on {command:?}");
+            let mut replayed = before;
+            apply(&mut replayed, &mut Vec::new(), outcome.events.clone());
+            assert_eq!(&replayed, gate, "execute and evolve disagree on {command:?}");
+            log.extend(outcome.events);
             Ok(())
         }
         Err(error) => {
-            assert_eq!(*gate, before, "a refused decide changed the gate");
+            assert_eq!(decided.as_ref().err(), Some(&error), "execute and decide disagree on {command:?}");
+            assert_eq!(*gate, before, "a refused execute changed the gate");
             Err(error)
         }
     }

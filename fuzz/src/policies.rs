@@ -131,18 +131,15 @@ fn open_and_tick(policy: &Policy, run: Run) {
         }
     };
     let mut gate = Gate::replay(&events).expect("opened events replay");
-    let _ = gate.effects(&events);
+    let (started, _) = Gate::start(gate.id().clone(), policy.clone(), gate.run().clone(), now).expect("opens again");
+    assert_eq!(started, gate, "start differs from open and replay");
     let _ = gate.explain().to_string();
     if let Some(deadline) = gate.next_deadline() {
         assert!(deadline >= now, "a deadline {deadline} before the opening {now}");
-        let ticked = gate.decide(&Command::Tick, deadline).expect("a tick at the deadline is never refused");
-        for event in &ticked {
-            gate.evolve(event);
-        }
-        events.extend(ticked.iter().cloned());
+        let ticked = gate.execute(&Command::Tick, deadline).expect("a tick at the deadline is never refused");
+        events.extend(ticked.events.iter().cloned());
         assert!(!gate.is_waiting(), "the gate still waits after a tick at its deadline");
         assert_eq!(Gate::replay(&events).as_ref(), Ok(&gate), "replay differs from the live gate");
-        let _ = gate.effects(&ticked);
         let _ = gate.explain().to_string();
     }
 }

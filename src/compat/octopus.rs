@@ -41,7 +41,10 @@
 //! `rule 1`) requiring one approval, and these fixed settings:
 //! [`Counting::OncePerGate`], [`ExecutorRule::MayAct`] (Octopus has no
 //! self-approval block on this step), [`Revote::Never`],
-//! [`AdminRule::Ordinary`], [`Outputs::OctopusManual`], no timeout (Octopus
+//! [`AdminRule::Ordinary`], [`Outputs::OctopusManual`],
+//! [`Responsibility::RequiredToAct`] (acting needs responsibility: taken in
+//! the same action when nobody holds it, taken over first with an assign
+//! when someone else does), no timeout (Octopus
 //! execution timeouts exclude this step), no auto-approval, no inputs, no
 //! supersede, the default comment limit (the comment is Octopus's Notes),
 //! and origin [`Origin::Octopus`].
@@ -95,7 +98,7 @@
 use super::lenient::{Stray, concrete, expression_error, indexed, is_expression, list_or_null, misplaced, renamed};
 use crate::policy::{
     AdminRule, Approver, Concurrency, Counting, Environments, ExecutorRule, Origin, Outputs, Policy, PolicyError,
-    PolicySpec, Revote, Rule, Supersede,
+    PolicySpec, Responsibility, Revote, Rule, Supersede,
 };
 use serde::{Deserialize, Serialize};
 
@@ -217,6 +220,7 @@ impl Step {
         environments.skip = self.excluded_environments.clone();
         spec.environments = environments;
         spec.concurrency = concurrency;
+        spec.responsibility = Responsibility::RequiredToAct;
         spec.origin = Origin::Octopus;
         Ok(spec)
     }

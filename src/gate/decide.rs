@@ -1,16 +1,36 @@
 //! `decide`: what a command does to a gate, or why it is refused.
 //!
-//! The checks run in one order for every policy, the order Harness checks
-//! an approval in: the gate must wait, the actor must not have voted, must
-//! not be the excluded executor, must not be disallowed, must match a rule;
-//! then the rule `represented_as` names, then the inputs.
+//! Every action by a principal passes one check, [`admit`], which
+//! [`Gate::may`](super::Gate::may) and `explain` use too, so they cannot
+//! disagree. Its order is the order Harness checks an approval in: the gate
+//! must wait, the actor must not have voted, must not be the excluded
+//! executor, must not be disallowed, must match a rule; then the rule
+//! `represented_as` names, then responsibility. A comment is checked once
+//! the gate is known to wait, before the actor; the inputs last.
 
-use super::{Action, Approve, Command, Deadline, Event, Gate, Reason, Run, Status, Vote};
-use crate::error::GateError;
+use super::deadline::Deadline;
+use super::{Action, Approve, Command, Event, Gate, GateError, Reason, Run, Status, Vote};
 use crate::id::GateId;
-use crate::policy::{Counting, ExecutorRule, Policy, Revote, RuleSet, Schedule, Supersede, TimeoutOutcome};
+use crate::policy::{
+    Counting, Disallowed, ExecutorRule, Policy, Responsibility, Revote, RuleSet, Schedule, Supersede, TimeoutOutcome,
+};
 use crate::principal::Principal;
 use chrono::{DateTime, Utc};
+
+/// What the checks on an actor found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Admission {
+    /// The rules the actor matches.
+    pub(super) rules: RuleSet,
+    /// The rule the action counts for, where it is pinned to one.
+    pub(super) rule: Option<u8>,
+    /// The same vote again under [`Revote::WhileWaiting`]: accepted, and
+    /// changes nothing.
+    pub(super) repeat: bool,
+    /// Nobody holds the responsibility the action needs: the actor takes it
+    /// in the same action.
+    pub(super) takes_responsibility: bool,
+}
 
 pub(super) fn open(id: GateId, policy: Policy, run: Run, now: DateTime<Utc>) -> Result<Vec<Event>, GateError> {
     if let Some(auto) = &policy.spec().auto_approval {
@@ -43,19 +63,16 @@ pub(super) fn open(id: GateId, policy: Policy, run: Run, now: DateTime<Utc>) -> 
 }
 
 pub(super) fn decide(gate: &Gate, command: &Command, now: DateTime<Utc>) -> Result<Vec<Event>, GateError> {
-    if now < gate.last_at {
-        return Err(GateError::TimeWentBackwards { last: gate.last_at, now });
-    }
     if let Command::Tick = command {
+        in_order(gate, now)?;
         return Ok(tick(gate, now));
     }
-    waiting(gate, now)?;
     match command {
         Command::Approve(approve) => self::approve(gate, approve, now),
         Command::Reject { by, comment } => reject(gate, by, comment.as_deref(), now),
         Command::Assign { to } => assign(gate, to, now),
         Command::Cancel { by, reason } => {
-            comment_fits(gate, reason.as_deref())?;
+            comment_fits(gate, reason.as_deref(), now)?;
             let by = by.as_ref().map(|p| p.id().clone());
             Ok(vec![ended(Status::Cancelled, Reason::Cancelled, by, reason.clone(), now)])
         }
@@ -64,20 +81,160 @@ pub(super) fn decide(gate: &Gate, command: &Command, now: DateTime<Utc>) -> Resu
     }
 }
 
+/// Whether `by` may take `action` at `now`, the rule `represented_as`
+/// names (or the one once-per-rule counting picks), and what the action
+/// must do first. The one check behind `decide`, `may` and `explain`.
+pub(super) fn admit(
+    gate: &Gate,
+    by: &Principal,
+    action: Action,
+    represented_as: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Admission, GateError> {
+    in_order(gate, now)?;
+    waiting(gate, now)?;
+    let counting = gate.state.policy.spec().counting;
+    let per_gate_vote = match action {
+        Action::Approve if counting == Counting::OncePerGate => vote_again(gate, by, Vote::Approved)?,
+        Action::Reject => vote_again(gate, by, Vote::Rejected)?,
+        _ => false,
+    };
+    if per_gate_vote {
+        // The same vote again changes nothing, so nothing more is asked of
+        // it (GitLab's upsert answers it before any other check).
+        let rules = gate.state.policy.matching_rules(by);
+        return Ok(Admission { rules, rule: None, repeat: true, takes_responsibility: false });
+    }
+    let rules = eligible(gate, by, action)?;
+    let rule = match action {
+        Action::Approve => pick_rule(gate, by, rules, represented_as)?,
+        Action::Reject if counting == Counting::OncePerRule => first_rule(rules),
+        _ => None,
+    };
+    let per_rule_vote = action == Action::Approve
+        && counting == Counting::OncePerRule
+        && gate.state.approvals.iter().any(|a| a.by.id() == by.id() && a.rule == rule)
+        && repeat(gate, by, Vote::Approved, Vote::Approved)?;
+    let takes_responsibility = match action {
+        Action::Approve | Action::Reject => needs_responsibility(gate, by)?,
+        Action::Assign => false,
+    };
+    Ok(Admission { rules, rule, repeat: per_rule_vote, takes_responsibility })
+}
+
+/// The command's time must not be before the gate's last event.
+fn in_order(gate: &Gate, now: DateTime<Utc>) -> Result<(), GateError> {
+    match gate.state.last_at {
+        last if now < last => Err(GateError::TimeWentBackwards { last, now }),
+        _ => Ok(()),
+    }
+}
+
 /// The gate must wait, and its deadline must not have passed unticked.
 fn waiting(gate: &Gate, now: DateTime<Utc>) -> Result<(), GateError> {
     if !gate.is_waiting() {
-        return Err(GateError::NotWaiting { gate: gate.id.clone(), status: gate.status() });
+        return Err(GateError::NotWaiting { gate: gate.state.id.clone(), status: gate.status() });
     }
     match gate.deadline() {
-        Some((deadline, _)) if deadline <= now => Err(GateError::DeadlinePassed { gate: gate.id.clone(), deadline }),
+        Some((deadline, _)) if deadline <= now => {
+            Err(GateError::DeadlinePassed { gate: gate.state.id.clone(), deadline })
+        }
         _ => Ok(()),
+    }
+}
+
+/// Whether `by` voting `now` repeats an earlier vote of theirs that the
+/// policy accepts again as a no-op; refused when the policy does not let it
+/// be repeated or changed. `false` when they have not voted.
+fn vote_again(gate: &Gate, by: &Principal, now: Vote) -> Result<bool, GateError> {
+    match earlier_vote(gate, by) {
+        Some(previous) => repeat(gate, by, previous, now),
+        None => Ok(false),
+    }
+}
+
+/// A second vote: refused under [`Revote::Never`]; under
+/// [`Revote::WhileWaiting`] the same vote again changes nothing and an
+/// approval may become a rejection.
+fn repeat(gate: &Gate, by: &Principal, previous: Vote, now: Vote) -> Result<bool, GateError> {
+    match (gate.state.policy.spec().revote, previous, now) {
+        (Revote::WhileWaiting, previous, now) if previous == now => Ok(true),
+        (Revote::WhileWaiting, Vote::Approved, Vote::Rejected) => Ok(false),
+        _ => Err(GateError::AlreadyDecided { gate: gate.state.id.clone(), principal: by.id().clone(), previous }),
+    }
+}
+
+/// A principal's earlier vote on the gate, if any.
+fn earlier_vote(gate: &Gate, by: &Principal) -> Option<Vote> {
+    let state = &gate.state;
+    if state.rejection.as_ref().is_some_and(|(rejecter, _)| rejecter == by.id()) {
+        return Some(Vote::Rejected);
+    }
+    state.approvals.iter().any(|a| a.by.id() == by.id()).then_some(Vote::Approved)
+}
+
+/// Whether `by` may take `action` at all: the executor rule, the disallowed
+/// list, then the rules. Returns the rules they match.
+fn eligible(gate: &Gate, by: &Principal, action: Action) -> Result<RuleSet, GateError> {
+    let state = &gate.state;
+    let barred = match state.policy.spec().executor {
+        ExecutorRule::MayNotAct => true,
+        ExecutorRule::MayNotApprove => action == Action::Approve,
+        _ => false,
+    };
+    if barred && by.id() == &state.run.executor {
+        return Err(GateError::ExecutorNotAllowed { gate: state.id.clone(), principal: by.id().clone(), action });
+    }
+    if let Some(Disallowed::Principal(entry) | Disallowed::Email(entry)) = state.policy.disallowed_entry(by) {
+        let (gate, principal) = (state.id.clone(), by.id().clone());
+        return Err(GateError::UserDisallowed { gate, principal, entry: entry.clone() });
+    }
+    let rules = state.policy.matching_rules(by);
+    if rules.is_empty() {
+        return Err(GateError::NotEligible { gate: state.id.clone(), principal: by.id().clone() });
+    }
+    Ok(rules)
+}
+
+/// The rule an approval counts for: the one `represented_as` names, or under
+/// once-per-rule counting the first rule the approver matches.
+fn pick_rule(gate: &Gate, by: &Principal, rules: RuleSet, named: Option<&str>) -> Result<Option<u8>, GateError> {
+    match named {
+        Some(name) => match first_rule(gate.state.policy.rules_named(name, rules)) {
+            None => Err(GateError::NoMatchingRule {
+                gate: gate.state.id.clone(),
+                principal: by.id().clone(),
+                represented_as: crate::policy::shorten(name),
+            }),
+            chosen => Ok(chosen),
+        },
+        None if gate.state.policy.spec().counting == Counting::OncePerRule => Ok(first_rule(rules)),
+        None => Ok(None),
+    }
+}
+
+fn first_rule(rules: RuleSet) -> Option<u8> {
+    rules.iter().next().and_then(|index| u8::try_from(index).ok())
+}
+
+/// Whether the actor must take responsibility in this action; refused when
+/// the policy requires it and someone else holds it.
+fn needs_responsibility(gate: &Gate, by: &Principal) -> Result<bool, GateError> {
+    let state = &gate.state;
+    match (state.policy.spec().responsibility, &state.assigned_to) {
+        (Responsibility::RequiredToAct, None) => Ok(true),
+        (Responsibility::RequiredToAct, Some(holder)) if holder != by.id() => Err(GateError::NotResponsible {
+            gate: state.id.clone(),
+            principal: by.id().clone(),
+            holder: holder.clone(),
+        }),
+        _ => Ok(false),
     }
 }
 
 fn tick(gate: &Gate, now: DateTime<Utc>) -> Vec<Event> {
     let Some((at, what)) = gate.deadline().filter(|(at, _)| *at <= now) else { return Vec::new() };
-    let spec = gate.policy.spec();
+    let spec = gate.state.policy.spec();
     let event = match (what, spec.timeout.map(|t| t.outcome)) {
         (Deadline::AutoApproval, _) => {
             let comment = spec.auto_approval.as_ref().and_then(|auto| auto.comment.clone());
@@ -91,23 +248,19 @@ fn tick(gate: &Gate, now: DateTime<Utc>) -> Vec<Event> {
 }
 
 fn approve(gate: &Gate, approve: &Approve, now: DateTime<Utc>) -> Result<Vec<Event>, GateError> {
-    comment_fits(gate, approve.comment.as_deref())?;
     let by = &approve.by;
-    let unpinned = gate.policy.spec().counting == Counting::OncePerGate;
-    if unpinned {
-        if let Some(previous) = gate.earlier_vote(by.id()) {
-            return repeat(gate, by, previous, Vote::Approved);
-        }
+    comment_fits(gate, approve.comment.as_deref(), now)?;
+    let admission = admit(gate, by, Action::Approve, approve.represented_as.as_deref(), now)?;
+    if admission.repeat {
+        return Ok(Vec::new());
     }
-    let rules = eligible(gate, by, Action::Approve)?;
-    let rule = pick_rule(gate, by, rules, approve.represented_as.as_deref())?;
-    if !unpinned && gate.approvals.iter().any(|a| a.by.id() == by.id() && a.rule == rule) {
-        return repeat(gate, by, Vote::Approved, Vote::Approved);
-    }
-    let inputs = gate.policy.resolve_inputs(&approve.inputs)?;
+    let inputs = gate.state.policy.resolve_inputs(&approve.inputs)?;
+    let Admission { rules, rule, .. } = admission;
     let claim = gate.claim(rules, rule);
-    // Room for the ending too, so the quorum case does not grow the list.
-    let mut events = Vec::with_capacity(2);
+    // Room for responsibility and the ending too, so the quorum case does
+    // not grow the list.
+    let mut events = Vec::with_capacity(3);
+    take_responsibility(&mut events, admission, by, now);
     events.push(Event::Approved { by: by.clone(), rules, rule, inputs, comment: approve.comment.clone(), at: now });
     if gate.would_be_met(claim) {
         events.push(ended(Status::Approved, Reason::Quorum, None, None, now));
@@ -115,109 +268,56 @@ fn approve(gate: &Gate, approve: &Approve, now: DateTime<Utc>) -> Result<Vec<Eve
     Ok(events)
 }
 
-/// A second vote: refused, or under [`Revote::WhileWaiting`] the same vote
-/// again changes nothing.
-fn repeat(gate: &Gate, by: &Principal, previous: Vote, now: Vote) -> Result<Vec<Event>, GateError> {
-    match gate.revote() {
-        Revote::WhileWaiting if previous == now => Ok(Vec::new()),
-        _ => Err(GateError::AlreadyDecided { gate: gate.id.clone(), principal: by.id().clone(), previous }),
-    }
-}
-
-/// The rule an approval counts for: the one `represented_as` names, or under
-/// once-per-rule counting the first rule the approver matches.
-fn pick_rule(gate: &Gate, by: &Principal, rules: RuleSet, named: Option<&str>) -> Result<Option<u8>, GateError> {
-    let chosen = match named {
-        Some(name) => {
-            let named_rules = gate.policy.rules_named(name, rules);
-            let first = named_rules.iter().next();
-            if first.is_none() {
-                return Err(GateError::NoMatchingRule {
-                    gate: gate.id.clone(),
-                    principal: by.id().clone(),
-                    represented_as: crate::policy::shorten(name),
-                });
-            }
-            first
-        }
-        None if gate.policy.spec().counting == Counting::OncePerRule => rules.iter().next(),
-        None => None,
-    };
-    Ok(chosen.and_then(|index| u8::try_from(index).ok()))
-}
-
 fn reject(gate: &Gate, by: &Principal, comment: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Event>, GateError> {
-    comment_fits(gate, comment)?;
-    if let Some(previous) = gate.earlier_vote(by.id()) {
-        if gate.revote() == Revote::Never {
-            return Err(GateError::AlreadyDecided { gate: gate.id.clone(), principal: by.id().clone(), previous });
-        }
+    comment_fits(gate, comment, now)?;
+    let admission = admit(gate, by, Action::Reject, None, now)?;
+    if admission.repeat {
+        return Ok(Vec::new());
     }
-    let rules = eligible(gate, by, Action::Reject)?;
-    let rule = match gate.policy.spec().counting {
-        Counting::OncePerRule => rules.iter().next().and_then(|index| u8::try_from(index).ok()),
-        _ => None,
-    };
     let comment = comment.map(str::to_owned);
-    Ok(vec![
-        Event::Rejected { by: by.clone(), rule, comment: comment.clone(), at: now },
-        ended(Status::Rejected, Reason::Rejected, Some(by.id().clone()), comment, now),
-    ])
+    let mut events = Vec::with_capacity(3);
+    take_responsibility(&mut events, admission, by, now);
+    events.push(Event::Rejected { by: by.clone(), rule: admission.rule, comment: comment.clone(), at: now });
+    events.push(ended(Status::Rejected, Reason::Rejected, Some(by.id().clone()), comment, now));
+    Ok(events)
+}
+
+fn take_responsibility(events: &mut Vec<Event>, admission: Admission, by: &Principal, now: DateTime<Utc>) {
+    if admission.takes_responsibility {
+        events.push(Event::Assigned { to: by.id().clone(), at: now });
+    }
 }
 
 fn assign(gate: &Gate, to: &Principal, now: DateTime<Utc>) -> Result<Vec<Event>, GateError> {
-    eligible(gate, to, Action::Assign)?;
-    if gate.assigned_to.as_ref() == Some(to.id()) {
+    admit(gate, to, Action::Assign, None, now)?;
+    if gate.state.assigned_to.as_ref() == Some(to.id()) {
         return Ok(Vec::new());
     }
     Ok(vec![Event::Assigned { to: to.id().clone(), at: now }])
 }
 
+/// A newer run's approval rejects this one, as its approver where there is
+/// one: refused wherever that approver could not reject it themselves
+/// (Harness skips those runs).
 fn supersede(gate: &Gate, by: Option<&Principal>, newer: &GateId, now: DateTime<Utc>) -> Result<Vec<Event>, GateError> {
-    if gate.policy.spec().supersede != Supersede::RejectOlderWaiting {
-        return Err(GateError::NotSupersedable { gate: gate.id.clone() });
+    in_order(gate, now)?;
+    waiting(gate, now)?;
+    if gate.state.policy.spec().supersede != Supersede::RejectOlderWaiting {
+        return Err(GateError::NotSupersedable { gate: gate.state.id.clone() });
     }
     if let Some(by) = by {
-        if gate.revote() == Revote::Never {
-            if let Some(previous) = gate.earlier_vote(by.id()) {
-                return Err(GateError::AlreadyDecided { gate: gate.id.clone(), principal: by.id().clone(), previous });
-            }
-        }
-        eligible(gate, by, Action::Reject)?;
+        admit(gate, by, Action::Reject, None, now)?;
     }
     let comment = format!("rejected due to approval of gate `{newer}`");
     Ok(vec![ended(Status::Rejected, Reason::Superseded, by.map(|p| p.id().clone()), Some(comment), now)])
 }
 
-/// Whether `by` may take `action` at all: the executor rule, the disallowed
-/// list, then the rules. Returns the rules they match.
-pub(super) fn eligible(gate: &Gate, by: &Principal, action: Action) -> Result<RuleSet, GateError> {
-    let executor = by.id() == &gate.run.executor;
-    let barred = match gate.policy.spec().executor {
-        ExecutorRule::MayNotAct => true,
-        ExecutorRule::MayNotApprove => action == Action::Approve,
-        _ => false,
-    };
-    if executor && barred {
-        return Err(GateError::ExecutorNotAllowed { gate: gate.id.clone(), principal: by.id().clone(), action });
-    }
-    if let Some(entry) = gate.policy.disallowed_entry(by) {
-        let (crate::policy::Disallowed::Principal(entry) | crate::policy::Disallowed::Email(entry)) = entry;
-        return Err(GateError::UserDisallowed {
-            gate: gate.id.clone(),
-            principal: by.id().clone(),
-            entry: entry.clone(),
-        });
-    }
-    let rules = gate.policy.matching_rules(by);
-    if rules.is_empty() {
-        return Err(GateError::NotEligible { gate: gate.id.clone(), principal: by.id().clone() });
-    }
-    Ok(rules)
-}
-
-fn comment_fits(gate: &Gate, comment: Option<&str>) -> Result<(), GateError> {
-    let limit = gate.policy.spec().max_comment_bytes;
+/// A comment must fit the policy's limit. Checked once the gate is known to
+/// wait, before the actor: a comment is the action's own, whoever acts.
+fn comment_fits(gate: &Gate, comment: Option<&str>, now: DateTime<Utc>) -> Result<(), GateError> {
+    in_order(gate, now)?;
+    waiting(gate, now)?;
+    let limit = gate.state.policy.spec().max_comment_bytes;
     match comment {
         Some(comment) if comment.len() > limit => Err(GateError::CommentTooLong { len: comment.len(), limit }),
         _ => Ok(()),
@@ -232,30 +332,4 @@ fn ended(
     at: DateTime<Utc>,
 ) -> Event {
     Event::Ended { status, reason, by, comment, at }
-}
-
-/// The checks on an actor that need no inputs: the time, the gate waiting,
-/// an earlier vote, the executor, the disallowed list, the rules.
-pub(super) fn check_actor(
-    gate: &Gate,
-    by: &Principal,
-    action: Action,
-    now: DateTime<Utc>,
-) -> Result<RuleSet, GateError> {
-    if now < gate.last_at {
-        return Err(GateError::TimeWentBackwards { last: gate.last_at, now });
-    }
-    waiting(gate, now)?;
-    let previous = gate.earlier_vote(by.id());
-    let blocked = match (action, previous, gate.revote()) {
-        (Action::Assign, _, _) | (_, None, _) => false,
-        (Action::Approve, Some(_), _) if gate.policy.spec().counting == Counting::OncePerRule => false,
-        (Action::Approve, Some(Vote::Approved), Revote::WhileWaiting) => false,
-        (Action::Reject, Some(_), Revote::WhileWaiting) => false,
-        _ => true,
-    };
-    if let (true, Some(previous)) = (blocked, previous) {
-        return Err(GateError::AlreadyDecided { gate: gate.id.clone(), principal: by.id().clone(), previous });
-    }
-    eligible(gate, by, action)
 }

@@ -1,8 +1,8 @@
 //! Explanations: where a gate stands and why, in words and as data; and
 //! whether a principal may act, and if not, exactly why.
 
+use super::GateError;
 use super::{Action, Gate, Reason, Status};
-use crate::error::GateError;
 use crate::id::{GateId, PrincipalId};
 #[cfg(doc)]
 use crate::policy::Policy;
@@ -80,12 +80,14 @@ impl Gate {
     pub fn explain(&self) -> Explanation {
         let assignment = self.best_assignment();
         let rules = self
+            .state
             .policy
             .rules()
             .iter()
             .enumerate()
             .map(|(index, rule)| {
                 let counted: Vec<PrincipalId> = self
+                    .state
                     .approvals
                     .iter()
                     .zip(&assignment)
@@ -94,7 +96,7 @@ impl Gate {
                     .collect();
                 let count = u32::try_from(counted.len()).unwrap_or(u32::MAX);
                 RuleProgress {
-                    name: self.policy.rule_name(index),
+                    name: self.state.policy.rule_name(index),
                     required: rule.required,
                     remaining: rule.required.saturating_sub(count),
                     counted,
@@ -102,13 +104,13 @@ impl Gate {
             })
             .collect();
         Explanation {
-            gate: self.id.clone(),
+            gate: self.state.id.clone(),
             status: self.status(),
             reason: self.reason(),
             rules,
             remaining: self.remaining(),
             rejected_by: self.rejected_by().cloned(),
-            assigned_to: self.assigned_to.clone(),
+            assigned_to: self.state.assigned_to.clone(),
             next_deadline: self.next_deadline(),
             outputs: self.outputs(),
         }
@@ -123,8 +125,8 @@ impl Gate {
     ///
     /// The [`GateError`] that [`Gate::decide`] would return for the action.
     pub fn may(&self, principal: &Principal, action: Action, now: DateTime<Utc>) -> Result<Eligibility, GateError> {
-        let rules = super::decide::check_actor(self, principal, action, now)?;
-        Ok(Eligibility { action, rules })
+        let admission = super::decide::admit(self, principal, action, None, now)?;
+        Ok(Eligibility { action, rules: admission.rules })
     }
 }
 

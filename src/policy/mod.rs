@@ -22,7 +22,7 @@ pub use pattern::{Pattern, PatternError};
 pub use rule::{Approver, Rule, RuleSet};
 pub use settings::{
     AdminRule, AutoApproval, Concurrency, Counting, Disallowed, Environments, ExecutionHistory, ExecutorRule, Origin,
-    Outputs, Revote, RuleNaming, Schedule, Supersede, Timeout, TimeoutOutcome,
+    Outputs, Responsibility, Revote, RuleNaming, Schedule, Supersede, Timeout, TimeoutOutcome,
 };
 pub use span::{Span, SpanError};
 
@@ -122,6 +122,9 @@ pub struct PolicySpec {
     /// Whether approvers see the execution history.
     #[serde(default)]
     pub execution_history: ExecutionHistory,
+    /// Whether acting needs responsibility for the gate.
+    #[serde(default)]
+    pub responsibility: Responsibility,
     /// The longest comment accepted, in bytes.
     #[serde(default = "default_max_comment")]
     pub max_comment_bytes: usize,

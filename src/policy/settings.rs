@@ -219,6 +219,25 @@ pub enum Concurrency {
     Block,
 }
 
+/// Whether acting on a gate needs responsibility for it (Octopus "assign to
+/// me").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Responsibility {
+    /// Taking responsibility is recorded and shown, but any eligible
+    /// principal acts whoever holds it (native default).
+    #[default]
+    Informational,
+    /// Approving or rejecting needs responsibility (Octopus). When nobody
+    /// holds it, the actor takes it in the same action, as Octopus's form
+    /// ("assign to me", then proceed or abort) and its API examples (`PUT
+    /// .../responsible`, then `POST .../submit`) do; when someone else holds
+    /// it, the actor must take it over first with an assign, and an approval
+    /// or rejection without that is refused as `not_responsible`.
+    RequiredToAct,
+}
+
 /// Whether approvers are shown the pipeline's execution history
 /// (informational, Harness `includePipelineExecutionHistory`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

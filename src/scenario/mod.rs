@@ -31,9 +31,9 @@ pub use format::{
     ApproveStep, AssignStep, CancelStep, Expectation, OpenStep, RejectStep, Scenario, Step, StepExpectation, User, Verb,
 };
 
-use crate::error::ErrorKind;
 use crate::gate::{Approve, Explanation, Gate, Run};
 use crate::id::{GateId, IdError, PrincipalId};
+use crate::kind::ErrorKind;
 use crate::memory::{MemoryStore, RecordingNotifier};
 use crate::policy::{Policy, PolicyError};
 use crate::principal::{Principal, PrincipalKind};

@@ -1,12 +1,14 @@
 //! What both stores share: instants as (seconds, nanoseconds), events and
-//! notifications as JSON, versions as `i64`, and an append turned into rows
+//! outbox entries as JSON, versions as `i64`, and an append turned into rows
 //! before any transaction starts.
 
 use super::Error;
-use crate::gate::{Event, Notification};
+use crate::gate::{Event, Notification, Supersession};
 use crate::id::GateId;
+use crate::outbox::{OutboxEntry, Pending, Unreadable};
 use crate::ports::{Append, AppendError, Conflict};
 use chrono::{DateTime, Utc};
+use std::borrow::Cow;
 
 /// An instant as stored: seconds since the epoch and nanoseconds, compared
 /// in that order. Nanoseconds reach 1,999,999,999 in a leap second, which
@@ -55,13 +57,31 @@ pub(crate) fn events(gate: &GateId, rows: Vec<(i64, String)>) -> Result<Vec<Even
     Ok(events)
 }
 
-/// A notification from its outbox row.
-pub(crate) fn notification(key: &str, json: &str) -> Result<Notification, Error> {
-    serde_json::from_str(json).map_err(|source| Error::Encoding {
-        action: "read",
-        item: format!("notification `{key}`"),
-        source,
-    })
+/// An outbox entry from its row. A row this version cannot read (a kind
+/// a newer version wrote, or damage) is handed back as unreadable, so that
+/// it stops nothing else.
+pub(crate) fn entry(key: &str, json: &str) -> Pending {
+    match decode_entry(json) {
+        Ok(entry) => Pending::Entry(entry),
+        Err(error) => Pending::Unreadable(Unreadable::new(key, format!("cannot read outbox entry `{key}`: {error}"))),
+    }
+}
+
+fn decode_entry(json: &str) -> Result<OutboxEntry, serde_json::Error> {
+    let value: serde_json::Value = serde_json::from_str(json)?;
+    if value.get("entry").is_some() {
+        return serde_json::from_value(value);
+    }
+    // Rows written before entries were tagged hold a bare notification,
+    // or, with kind `supersede`, the service's job in `supersedes`.
+    if value.get("kind").and_then(serde_json::Value::as_str) == Some("supersede") {
+        let mut job = value.get("supersedes").cloned().unwrap_or(serde_json::Value::Null);
+        if let (Some(job), Some(at)) = (job.as_object_mut(), value.get("at")) {
+            job.entry("at").or_insert_with(|| at.clone());
+        }
+        return serde_json::from_value::<Supersession>(job).map(OutboxEntry::Supersede);
+    }
+    serde_json::from_value::<Notification>(value).map(OutboxEntry::Notify)
 }
 
 /// The gate's row after an append.
@@ -87,7 +107,7 @@ pub(crate) struct Plan<'a> {
     /// `(version, json)`.
     pub(crate) events: Vec<(i64, String)>,
     /// `(key, json)`.
-    pub(crate) outbox: Vec<(&'a str, String)>,
+    pub(crate) outbox: Vec<(Cow<'a, str>, String)>,
 }
 
 impl<'a> Plan<'a> {
@@ -100,7 +120,7 @@ impl<'a> Plan<'a> {
         let events = (expected.saturating_add(1)..=version)
             .zip(append.events)
             .map(|(v, event)| Ok((v, encode_event(append, v, event)?)));
-        let outbox = append.outbox.iter().map(|n| Ok((n.key.as_str(), encode_notification(n)?)));
+        let outbox = append.outbox.iter().map(|entry| Ok((entry.key(), encode_entry(entry)?)));
         Ok(Some(Self {
             version: new,
             gate: gate_row(append, expected, version),
@@ -141,10 +161,10 @@ fn encode_event(append: &Append<'_>, version: i64, event: &Event) -> Result<Stri
     })
 }
 
-fn encode_notification(notification: &Notification) -> Result<String, Error> {
-    serde_json::to_string(notification).map_err(|source| Error::Encoding {
+fn encode_entry(entry: &OutboxEntry) -> Result<String, Error> {
+    serde_json::to_string(entry).map_err(|source| Error::Encoding {
         action: "write",
-        item: format!("notification `{}`", notification.key),
+        item: format!("outbox entry `{}`", entry.key()),
         source,
     })
 }

@@ -4,8 +4,9 @@
 use super::Error;
 use super::codec::{self, Plan};
 use super::schema::{Dialect, Queries};
-use crate::gate::{Event, Notification};
+use crate::gate::Event;
 use crate::id::GateId;
+use crate::outbox::Pending;
 use crate::ports::{Append, AppendError, Store};
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
@@ -191,7 +192,7 @@ fn write(client: &mut Client, queries: &Queries<Statement>, plan: &Plan<'_>) -> 
         transaction.execute(&queries.insert_event, &[&row.gate, version, event])?;
     }
     for (key, notification) in &plan.outbox {
-        transaction.execute(&queries.insert_outbox, &[key, notification])?;
+        transaction.execute(&queries.insert_outbox, &[&key.as_ref(), notification])?;
     }
     transaction.commit()?;
     Ok(true)
@@ -246,9 +247,9 @@ impl Store for PostgresStore {
         rows.iter().map(|row| codec::gate_id(row.try_get(0)?)).collect()
     }
 
-    fn pending(&self, limit: usize) -> Result<Vec<Notification>, Error> {
+    fn pending(&self, limit: usize) -> Result<Vec<Pending>, Error> {
         let rows = self.lock()?.query(|q| &q.pending, &[&codec::limit(limit)])?;
-        rows.iter().map(|row| codec::notification(row.try_get(0)?, row.try_get(1)?)).collect()
+        rows.iter().map(|row| Ok(codec::entry(row.try_get(0)?, row.try_get(1)?))).collect()
     }
 
     fn delivered(&self, key: &str) -> Result<(), Error> {

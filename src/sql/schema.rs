@@ -112,6 +112,7 @@ impl Dialect {
                 WHERE deadline_s IS NOT NULL;
             CREATE INDEX IF NOT EXISTS gates_supersede ON {p}gates (supersede_key, opened_s, opened_ns, gate)
                 WHERE supersede_key IS NOT NULL;
+            -- `notification` holds an outbox entry as JSON: the column kept its first name.
             CREATE TABLE IF NOT EXISTS {p}outbox (
                 seq {seq},
                 key TEXT NOT NULL UNIQUE,

@@ -3,8 +3,9 @@
 use super::Error;
 use super::codec::{self, Plan};
 use super::schema::{Dialect, Queries};
-use crate::gate::{Event, Notification};
+use crate::gate::Event;
 use crate::id::GateId;
+use crate::outbox::Pending;
 use crate::ports::{Append, AppendError, Store};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, ffi, params};
@@ -109,7 +110,7 @@ impl SqliteStore {
         }
         let mut outbox = transaction.prepare_cached(&self.queries.insert_outbox)?;
         for (key, notification) in &plan.outbox {
-            outbox.execute(params![key, notification])?;
+            outbox.execute(params![key.as_ref(), notification])?;
         }
         // The statements borrow the transaction that commit consumes.
         drop((insert, outbox));
@@ -171,12 +172,12 @@ impl Store for SqliteStore {
         rows.into_iter().map(codec::gate_id).collect()
     }
 
-    fn pending(&self, limit: usize) -> Result<Vec<Notification>, Error> {
+    fn pending(&self, limit: usize) -> Result<Vec<Pending>, Error> {
         let connection = self.lock()?;
         let mut statement = connection.prepare_cached(&self.queries.pending)?;
         let rows = statement.query_map([codec::limit(limit)], |row| Ok((row.get(0)?, row.get(1)?)))?;
         let rows: Vec<(String, String)> = rows.collect::<Result<_, _>>()?;
-        rows.iter().map(|(key, json)| codec::notification(key, json)).collect()
+        Ok(rows.iter().map(|(key, json)| codec::entry(key, json)).collect())
     }
 
     fn delivered(&self, key: &str) -> Result<(), Error> {

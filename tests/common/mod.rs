@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, reason = "each test file uses a different part")]
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test helpers fail loudly")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test helpers fail loudly")]
 
 use approval_gate::policy::{Policy, PolicySpec};
 use approval_gate::{Event, Gate, GateId, Principal, PrincipalId, Run};
@@ -58,4 +58,38 @@ pub(crate) fn refused(
     assert_eq!(error.field(), field, "{error}");
     assert!(error.to_string().contains(fragment), "`{error}` should contain `{fragment}`");
     error
+}
+
+/// The entries a store's outbox holds, every one readable.
+pub(crate) fn outbox<S: approval_gate::ports::Store>(store: &S) -> Vec<approval_gate::outbox::OutboxEntry>
+where
+    S::Error: std::fmt::Debug,
+{
+    use approval_gate::outbox::Pending;
+    let pending = store.pending(usize::MAX).unwrap();
+    pending
+        .into_iter()
+        .map(|entry| match entry {
+            Pending::Entry(entry) => entry,
+            other => panic!("an unreadable outbox entry: {other:?}"),
+        })
+        .collect()
+}
+
+/// The keys of a store's outbox entries, oldest first.
+pub(crate) fn outbox_keys<S: approval_gate::ports::Store>(store: &S) -> Vec<String>
+where
+    S::Error: std::fmt::Debug,
+{
+    outbox(store).iter().map(|entry| entry.key().into_owned()).collect()
+}
+
+/// Starts gate `id` at minute 0: the gate and its opening outcome.
+pub(crate) fn start(id: &str, policy: Policy, executor: &str) -> (Gate, approval_gate::Outcome) {
+    Gate::start(GateId::new(id).unwrap(), policy, run(executor), at(0)).unwrap()
+}
+
+/// Executes `command`, which must be accepted.
+pub(crate) fn execute(gate: &mut Gate, command: &approval_gate::Command, now: DateTime<Utc>) -> approval_gate::Outcome {
+    gate.execute(command, now).unwrap()
 }

@@ -12,7 +12,8 @@
     reason = "tests fail loudly"
 )]
 
-use approval_gate::gate::{Event, Notification};
+use approval_gate::gate::{Event, Hold, Notification};
+use approval_gate::outbox::Pending;
 use approval_gate::policy::{Policy, PolicySpec};
 use approval_gate::ports::{Append, AppendError, Notifier, NotifyError, Store};
 use approval_gate::service::{Approvals, ServiceError};
@@ -94,6 +95,9 @@ pub(crate) struct Silent;
 
 impl Notifier for Silent {
     fn deliver(&self, _: &Notification) -> Result<(), NotifyError> {
+        Ok(())
+    }
+    fn hold(&self, _: &Hold) -> Result<(), NotifyError> {
         Ok(())
     }
 }
@@ -373,6 +377,9 @@ impl Notifier for Flaky<'_> {
         }
         Ok(())
     }
+    fn hold(&self, hold: &Hold) -> Result<(), NotifyError> {
+        panic!("no workload policy blocks deployments, yet {} came", hold.key)
+    }
 }
 
 /// A store that counts the conflicts its appends met, to show a race
@@ -418,7 +425,7 @@ impl<S: Store> Store for Counted<S> {
     fn due(&self, at: DateTime<Utc>, limit: usize) -> Result<Vec<GateId>, S::Error> {
         self.inner.due(at, limit)
     }
-    fn pending(&self, limit: usize) -> Result<Vec<Notification>, S::Error> {
+    fn pending(&self, limit: usize) -> Result<Vec<Pending>, S::Error> {
         self.inner.pending(limit)
     }
     fn delivered(&self, key: &str) -> Result<(), S::Error> {
@@ -484,7 +491,7 @@ impl<S: Store> Store for CrashBeforeDelivery<'_, S> {
     fn due(&self, at: DateTime<Utc>, limit: usize) -> Result<Vec<GateId>, Crashed> {
         Ok(self.inner.due(at, limit).unwrap())
     }
-    fn pending(&self, limit: usize) -> Result<Vec<Notification>, Crashed> {
+    fn pending(&self, limit: usize) -> Result<Vec<Pending>, Crashed> {
         if self.dice.lock().unwrap().roll(8) == 0 {
             return Err(Crashed);
         }
@@ -635,6 +642,9 @@ impl Notifier for Mailbox {
             std::process::abort();
         }
         Ok(())
+    }
+    fn hold(&self, hold: &Hold) -> Result<(), NotifyError> {
+        panic!("no workload policy blocks deployments, yet {} came", hold.key)
     }
 }
 

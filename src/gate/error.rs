@@ -1,94 +1,10 @@
-//! The refusal kinds of the scenario contract, and the engine's refusals.
+//! The engine's refusals.
 
-use crate::gate::{Action, Status, Vote};
+use super::{Action, Status, Vote};
 use crate::id::{GateId, PrincipalId};
+use crate::kind::ErrorKind;
 use crate::policy::InputError;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// The kind of a refusal, spelled as the scenario contract spells it
-/// (`not_eligible`, `executor_not_allowed`, ...). Every error of the crate
-/// maps to exactly one kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// The actor is not an approver of the gate.
-    NotEligible,
-    /// The policy keeps the run's executor from this action.
-    ExecutorNotAllowed,
-    /// The actor is on the policy's disallowed list.
-    UserDisallowed,
-    /// The actor has already acted in a way the policy does not let them
-    /// repeat or change.
-    AlreadyDecided,
-    /// The gate has already ended, or its deadline has passed.
-    NotWaiting,
-    /// The approver inputs do not match the policy.
-    InvalidInputs,
-    /// `represented_as` names no rule the actor matches.
-    NoMatchingRule,
-    /// No gate with that id has been opened.
-    UnknownGate,
-    /// A gate with that id is already open.
-    DuplicateGate,
-    /// The action's time is earlier than the gate's last event.
-    TimeWentBackwards,
-    /// The policy was refused when it was loaded.
-    InvalidPolicy,
-    /// A comment is longer than the policy allows (an addition to the
-    /// contract).
-    CommentTooLong,
-    /// A scheduled auto-approval is too close to, or before, the opening of
-    /// the gate (an addition: Harness needs 15 minutes).
-    InvalidSchedule,
-    /// An id is empty, too long or holds a control character (an addition).
-    InvalidId,
-    /// The gate does not take part in auto-rejection of superseded runs (an
-    /// addition).
-    NotSupersedable,
-    /// The store failed or kept conflicting (an addition).
-    Store,
-}
-
-impl ErrorKind {
-    /// The contract's spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NotEligible => "not_eligible",
-            Self::ExecutorNotAllowed => "executor_not_allowed",
-            Self::UserDisallowed => "user_disallowed",
-            Self::AlreadyDecided => "already_decided",
-            Self::NotWaiting => "not_waiting",
-            Self::InvalidInputs => "invalid_inputs",
-            Self::NoMatchingRule => "no_matching_rule",
-            Self::UnknownGate => "unknown_gate",
-            Self::DuplicateGate => "duplicate_gate",
-            Self::TimeWentBackwards => "time_went_backwards",
-            Self::InvalidPolicy => "invalid_policy",
-            Self::CommentTooLong => "comment_too_long",
-            Self::InvalidSchedule => "invalid_schedule",
-            Self::InvalidId => "invalid_id",
-            Self::NotSupersedable => "not_supersedable",
-            Self::Store => "store",
-        }
-    }
-}
-
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ErrorKind {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, String> {
-        serde::Deserialize::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(text))
-            .map_err(|_| format!("unknown error kind `{text}`"))
-    }
-}
 
 /// Why the engine refused a command. A refused command changes nothing.
 ///
@@ -99,6 +15,7 @@ impl std::str::FromStr for ErrorKind {
 /// assert_eq!(err.to_string(), "comment is 70000 bytes, more than the policy's limit of 65536");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum GateError {
     /// The principal matches no rule of the gate.
     #[error(
@@ -197,6 +114,18 @@ pub enum GateError {
         /// The earliest instant the policy accepts.
         earliest: DateTime<Utc>,
     },
+    /// The policy requires responsibility to act, and someone else holds it.
+    #[error(
+        "`{principal}` does not hold responsibility for gate `{gate}`: `{holder}` does, and its policy requires taking it over first"
+    )]
+    NotResponsible {
+        /// The gate.
+        gate: GateId,
+        /// Who tried.
+        principal: PrincipalId,
+        /// Who holds responsibility.
+        holder: PrincipalId,
+    },
     /// The gate's policy does not take part in superseding.
     #[error("gate `{gate}` does not reject superseded runs: its policy has supersede off")]
     NotSupersedable {
@@ -220,13 +149,7 @@ impl GateError {
             Self::CommentTooLong { .. } => ErrorKind::CommentTooLong,
             Self::AutoApprovalTooSoon { .. } => ErrorKind::InvalidSchedule,
             Self::NotSupersedable { .. } => ErrorKind::NotSupersedable,
+            Self::NotResponsible { .. } => ErrorKind::NotResponsible,
         }
-    }
-}
-
-impl crate::IdError {
-    /// The contract's kind: `invalid_id`.
-    pub fn kind(&self) -> ErrorKind {
-        ErrorKind::InvalidId
     }
 }

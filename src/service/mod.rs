@@ -1,15 +1,17 @@
 //! The shell around the engine: load a gate, decide, append with the
 //! expected version, deliver the outbox, carry out supersession.
 
-use crate::error::{ErrorKind, GateError};
-use crate::gate::{
-    Approve, Command, Effect, Event, Gate, Notification, NotificationKind, ReplayError, Run, Supersession,
-};
+mod supersede;
+
+use crate::gate::{Approve, Command, Effect, Gate, GateError, Outcome, ReplayError, Run, Supersession};
 use crate::id::GateId;
+use crate::kind::ErrorKind;
+use crate::outbox::{OutboxEntry, Pending, Unreadable};
 use crate::policy::Policy;
 use crate::ports::{Append, AppendError, GateIndex, Notifier, Store};
 use crate::principal::Principal;
 use chrono::{DateTime, Utc};
+use supersede::Superseded;
 
 /// How many times a conflicting append is retried by reloading and deciding
 /// again before the service gives up.
@@ -120,13 +122,16 @@ struct Recorded {
     refusal: Option<GateError>,
 }
 
-/// How far a supersession got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Superseded {
-    /// Every older waiting run was rejected, or cannot be.
-    Done,
-    /// An older run kept changing under the rejection: try again later.
-    Interrupted,
+/// What one delivery of the outbox did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// How many notifications and holds reached the notifier.
+    pub delivered: usize,
+    /// Entries this version could not read (of a kind a newer version
+    /// wrote, or damaged): left in the outbox, and passed over so that the
+    /// others go out.
+    pub unreadable: Vec<Unreadable>,
 }
 
 impl<S: Store, N: Notifier> Approvals<S, N> {
@@ -155,9 +160,8 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
         if !self.store.load(&id).map_err(ServiceError::Store)?.is_empty() {
             return Err(ServiceError::DuplicateGate(id));
         }
-        let events = Gate::open(id.clone(), policy, run, now)?;
-        let gate = Gate::replay(&events).map_err(|source| ServiceError::Corrupt { gate: id.clone(), source })?;
-        let supersessions = match self.commit(&gate, 0, &events) {
+        let (gate, opened) = Gate::start(id.clone(), policy, run, now)?;
+        let supersessions = match self.commit(&gate, 0, &opened) {
             Err(ServiceError::Contention { .. }) => Err(ServiceError::DuplicateGate(id)),
             other => other,
         }?;
@@ -244,43 +248,48 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
         Gate::replay(&events).map_err(|source| ServiceError::Corrupt { gate: id.clone(), source })
     }
 
-    /// Delivers what waits in the outbox; a notification that fails stays
-    /// there for the next call. A supersession left there by a service that
-    /// stopped after its append is carried out first, as of the event that
-    /// caused it. Returns how many notifications were delivered.
+    /// Carries out what waits in the outbox: notifications and holds go to
+    /// the notifier, and one that fails stays there for the next call. A
+    /// supersession left there by a service that stopped after its append is
+    /// carried out first, as of the event that caused it. An entry this
+    /// version cannot read stays in place and is reported in
+    /// [`Delivery::unreadable`]; it holds back nothing.
     ///
     /// # Errors
     ///
     /// The store's failure (a notifier's failure is not an error here). A
     /// supersession that fails on the store does not hold back the
     /// notifications: they are delivered, then the failure is returned.
-    pub fn deliver_pending(&self) -> Result<usize, S> {
+    pub fn deliver_pending(&self) -> Result<Delivery, S> {
         let mut pending = self.store.pending(TICK_BATCH).map_err(ServiceError::Store)?;
         let mut failed = None;
-        if pending.iter().any(is_job) {
-            for job in pending.iter().filter(|entry| is_job(entry)) {
-                // A job whose payload the store lost cannot be carried out;
-                // it stays in the outbox for the host to see.
-                let Some(supersession) = &job.supersedes else { continue };
-                match self.supersede(supersession, job.at) {
-                    Ok(Superseded::Done) => self.store.delivered(&job.key).map_err(ServiceError::Store)?,
-                    Ok(Superseded::Interrupted) => {}
-                    Err(error) => failed = failed.or(Some(error)),
-                }
-            }
+        if pending.iter().any(|entry| matches!(entry, Pending::Entry(OutboxEntry::Supersede(_)))) {
+            failed = self.supersede_pending(&pending)?;
             // The rejections just recorded have notifications of their own.
             pending = self.store.pending(TICK_BATCH).map_err(ServiceError::Store)?;
         }
-        let mut delivered = 0;
-        for notification in pending.iter().filter(|entry| !is_job(entry)) {
-            if self.notifier.deliver(notification).is_ok() {
-                self.store.delivered(&notification.key).map_err(ServiceError::Store)?;
-                delivered += 1;
+        let mut delivery = Delivery::default();
+        for entry in pending {
+            let (key, sent) = match entry {
+                Pending::Entry(OutboxEntry::Notify(notification)) => {
+                    (notification.key.clone(), self.notifier.deliver(&notification))
+                }
+                Pending::Entry(OutboxEntry::Hold(hold)) => (hold.key.clone(), self.notifier.hold(&hold)),
+                Pending::Unreadable(unreadable) => {
+                    delivery.unreadable.push(unreadable);
+                    continue;
+                }
+                // The service's own jobs were carried out above.
+                Pending::Entry(_) => continue,
+            };
+            if sent.is_ok() {
+                self.store.delivered(&key).map_err(ServiceError::Store)?;
+                delivery.delivered += 1;
             }
         }
         match failed {
             Some(error) => Err(ServiceError::Store(error)),
-            None => Ok(delivered),
+            None => Ok(delivery),
         }
     }
 
@@ -295,7 +304,7 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
     /// the outbox. Returns the gate, or the command's refusal.
     fn finish(&self, recorded: Recorded) -> Result<Gate, S> {
         let Recorded { gate, supersessions, refusal } = recorded;
-        let followed = self.follow_up(&gate, &supersessions);
+        let followed = self.follow_up(&supersessions);
         match (refusal, followed) {
             (Some(refusal), _) => Err(refusal.into()),
             (None, Ok(())) => Ok(gate),
@@ -303,10 +312,10 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
         }
     }
 
-    fn follow_up(&self, gate: &Gate, supersessions: &[Supersession]) -> std::result::Result<(), S::Error> {
+    fn follow_up(&self, supersessions: &[Supersession]) -> std::result::Result<(), S::Error> {
         let mut failed = None;
         for supersession in supersessions {
-            match self.supersede(supersession, gate.last_at()) {
+            match self.supersede(supersession, supersession.at) {
                 Ok(Superseded::Done) => self.store.delivered(&supersession.outbox_key())?,
                 Ok(Superseded::Interrupted) => {}
                 Err(error) => failed = failed.or(Some(error)),
@@ -328,30 +337,17 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
         for _ in 0..MAX_ATTEMPTS {
             let mut gate = self.gate(id)?;
             let expected = gate.version();
-            let mut events = match gate.decide(&Command::Tick, now) {
-                Ok(events) => events,
+            let mut outcome = match gate.execute(&Command::Tick, now) {
+                Ok(outcome) => outcome,
                 Err(refusal) => return Ok(Recorded { gate, supersessions: Vec::new(), refusal: Some(refusal) }),
-            };
-            for event in &events {
-                gate.evolve(event);
-            }
-            let decided = match command {
-                Command::Tick => Ok(Vec::new()),
-                _ => gate.decide(command, now),
             };
             // A deadline that passed is recorded even when the command it
             // came before is refused.
-            let refusal = match decided {
-                Ok(more) => {
-                    for event in &more {
-                        gate.evolve(event);
-                    }
-                    events.extend(more);
-                    None
-                }
-                Err(error) => Some(error),
+            let refusal = match command {
+                Command::Tick => None,
+                _ => gate.execute(command, now).map(|more| outcome.extend(more)).err(),
             };
-            match self.commit(&gate, expected, &events) {
+            match self.commit(&gate, expected, &outcome) {
                 Err(ServiceError::Contention { .. }) => continue,
                 Err(other) => return Err(other),
                 Ok(supersessions) => return Ok(Recorded { gate, supersessions, refusal }),
@@ -360,88 +356,29 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
         Err(ServiceError::Contention { gate: id.clone(), attempts: MAX_ATTEMPTS })
     }
 
-    /// Appends `events` (already applied to `gate`) with their
-    /// notifications, and the supersessions they cause as outbox entries of
-    /// the service's own, so that stopping after the append loses neither.
-    /// Returns the supersessions. A conflict comes back as `Contention` for
-    /// the caller to retry.
-    fn commit(&self, gate: &Gate, expected: u64, events: &[Event]) -> Result<Vec<Supersession>, S> {
-        if events.is_empty() {
+    /// Appends the outcome's events (already applied to `gate`) with every
+    /// effect that must survive a crash as an outbox entry: notifications,
+    /// holds, and the supersessions the service carries out itself. Returns
+    /// the supersessions. A conflict comes back as `Contention` for the
+    /// caller to retry.
+    fn commit(&self, gate: &Gate, expected: u64, outcome: &Outcome) -> Result<Vec<Supersession>, S> {
+        if outcome.is_empty() {
             return Ok(Vec::new());
         }
-        let mut supersessions = Vec::new();
-        let mut outbox = Vec::new();
-        for effect in gate.effects(events) {
-            match effect {
-                Effect::Notify(notification) => outbox.push(notification),
-                Effect::RejectSuperseded(supersession) => {
-                    outbox.push(Notification::supersede(supersession.clone(), gate.last_at()));
-                    supersessions.push(supersession);
-                }
-                _ => {}
-            }
-        }
+        let outbox: Vec<OutboxEntry> = outcome.effects.iter().filter_map(OutboxEntry::of).collect();
+        let supersessions = outcome
+            .effects
+            .iter()
+            .filter_map(|effect| match effect {
+                Effect::RejectSuperseded(supersession) => Some(supersession.clone()),
+                _ => None,
+            })
+            .collect();
         let index = GateIndex::of(gate);
-        match self.store.append(Append::new(gate.id(), expected, events, &outbox, &index)) {
+        match self.store.append(Append::new(gate.id(), expected, &outcome.events, &outbox, &index)) {
             Ok(_) => Ok(supersessions),
             Err(AppendError::Conflict(_)) => Err(ServiceError::Contention { gate: gate.id().clone(), attempts: 1 }),
             Err(AppendError::Store(error)) => Err(ServiceError::Store(error)),
         }
     }
-
-    /// Rejects the older runs waiting under the supersession's key. A run
-    /// the approver may not act on is left waiting (Harness skips it), as is
-    /// one whose events no longer make a gate. Done twice, it rejects nothing
-    /// more: a rejected run no longer waits.
-    fn supersede(&self, supersession: &Supersession, now: DateTime<Utc>) -> std::result::Result<Superseded, S::Error> {
-        let waiting = self.store.waiting_with_key(&supersession.key)?;
-        let command = Command::Supersede { by: supersession.by.clone(), newer: supersession.newer.clone() };
-        let mut outcome = Superseded::Done;
-        for (older, opened_at) in waiting {
-            if opened_at >= supersession.opened_at || older == supersession.newer {
-                continue;
-            }
-            if self.reject_superseded(&older, &command, now)? == Superseded::Interrupted {
-                outcome = Superseded::Interrupted;
-            }
-        }
-        Ok(outcome)
-    }
-
-    /// Rejects one older run as superseded, if it still waits and the
-    /// approver may act on it.
-    fn reject_superseded(
-        &self,
-        older: &GateId,
-        command: &Command,
-        now: DateTime<Utc>,
-    ) -> std::result::Result<Superseded, S::Error> {
-        let mut at = now;
-        for _ in 0..MAX_ATTEMPTS {
-            match self.record(older, command, at) {
-                // Carried out late (after a restart), the rejection follows
-                // whatever the older gate recorded meanwhile.
-                Ok(Recorded { refusal: Some(GateError::TimeWentBackwards { last, .. }), .. }) => at = last,
-                Err(ServiceError::Store(error)) => return Err(error),
-                Err(ServiceError::Contention { .. }) => return Ok(Superseded::Interrupted),
-                // Refused (`record` returns refusals as data), or a gate
-                // that no longer makes one: nothing more to do there.
-                Ok(_)
-                | Err(
-                    ServiceError::UnknownGate(_)
-                    | ServiceError::Corrupt { .. }
-                    | ServiceError::Gate(_)
-                    | ServiceError::DuplicateGate(_)
-                    | ServiceError::FollowUp { .. },
-                ) => return Ok(Superseded::Done),
-            }
-        }
-        Ok(Superseded::Interrupted)
-    }
-}
-
-/// Whether an outbox entry is the service's own work rather than a
-/// notification for people.
-fn is_job(entry: &Notification) -> bool {
-    entry.kind == NotificationKind::Supersede
 }
