@@ -502,6 +502,14 @@ fn cases() -> Vec<Case> {
             &["`approval_rules[0]` is `user_id and group_id`"],
         ),
         case(
+            "gitlab: group_inheritance_type 2 (GitLab's model validates 0 or 1)",
+            Doc(Literal(
+                r#"{"gitlab": {"name": "production", "approval_rules": [{"group_id": 134, "group_inheritance_type": 2}]}}"#,
+            )),
+            Kind(InvalidPolicy),
+            &["`approval_rules[0].group_inheritance_type` is `2`", "0 (direct members only) or 1"],
+        ),
+        case(
             "gitlab: the API docs' malformed PUT body (unquoted key, no closing brace)",
             Doc(Built(|| {
                 let body = include_str!("bad-input/gitlab-13-api-put-body-malformed.json");
