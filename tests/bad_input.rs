@@ -433,6 +433,16 @@ fn cases() -> Vec<Case> {
             &["`spec.approverInputs[0]` is `allowedValues, regex`"],
         ),
         case(
+            "harness: user group with a scope prefix other than account. or org. (IdentifierRefHelper)",
+            Doc(Literal(
+                r#"{"harness": {"type": "HarnessApproval", "name": "Approve", "spec": {
+                    "approvalMessage": "Please approve",
+                    "approvers": {"userGroups": ["sre", "invalid.xxx"], "minimumCount": 1}}}}"#,
+            )),
+            Kind(InvalidPolicy),
+            &["`spec.approvers.userGroups[1]` is `invalid.xxx`", "`account.` or `org.`"],
+        ),
+        case(
             "harness: type not HarnessApproval",
             Doc(Literal(
                 r#"{"harness": {"type": "ShellScript", "name": "Approve", "spec": {
@@ -459,7 +469,7 @@ fn cases() -> Vec<Case> {
         case(
             "harness: 100,000 userGroups",
             Doc(Built(|| {
-                let groups = numbered(100_000, |i| format!(r#""group-{i:06}""#));
+                let groups = numbered(100_000, |i| format!(r#""group_{i:06}""#));
                 format!(
                     r#"{{"harness": {{"type": "HarnessApproval", "name": "Approve", "spec": {{
                         "approvalMessage": "Please approve",
