@@ -1,6 +1,6 @@
 //! The scenario CLI: `approval-gate test PATH...` runs conformance scenarios
-//! (`shared/spec/scenario-format.md`); `approval-gate explain PATH...` also
-//! prints each gate's state and rule progress in words.
+//! (format reference: `docs/scenario-format.md`); `approval-gate explain
+//! PATH...` also prints each gate's state and rule progress in words.
 //!
 //! ```text
 //! cargo run --quiet --example approval-gate -- test tests/scenarios

@@ -433,6 +433,16 @@ fn cases() -> Vec<Case> {
             &["`spec.approverInputs[0]` is `allowedValues, regex`"],
         ),
         case(
+            "harness: user group with a scope prefix other than account. or org. (IdentifierRefHelper)",
+            Doc(Literal(
+                r#"{"harness": {"type": "HarnessApproval", "name": "Approve", "spec": {
+                    "approvalMessage": "Please approve",
+                    "approvers": {"userGroups": ["sre", "invalid.xxx"], "minimumCount": 1}}}}"#,
+            )),
+            Kind(InvalidPolicy),
+            &["`spec.approvers.userGroups[1]` is `invalid.xxx`", "`account.` or `org.`"],
+        ),
+        case(
             "harness: type not HarnessApproval",
             Doc(Literal(
                 r#"{"harness": {"type": "ShellScript", "name": "Approve", "spec": {
@@ -459,7 +469,7 @@ fn cases() -> Vec<Case> {
         case(
             "harness: 100,000 userGroups",
             Doc(Built(|| {
-                let groups = numbered(100_000, |i| format!(r#""group-{i:06}""#));
+                let groups = numbered(100_000, |i| format!(r#""group_{i:06}""#));
                 format!(
                     r#"{{"harness": {{"type": "HarnessApproval", "name": "Approve", "spec": {{
                         "approvalMessage": "Please approve",
@@ -500,6 +510,14 @@ fn cases() -> Vec<Case> {
             Doc(Literal(r#"{"gitlab": {"name": "production", "approval_rules": [{"user_id": 7, "group_id": 134}]}}"#)),
             Kind(InvalidPolicy),
             &["`approval_rules[0]` is `user_id and group_id`"],
+        ),
+        case(
+            "gitlab: group_inheritance_type 2 (GitLab's model validates 0 or 1)",
+            Doc(Literal(
+                r#"{"gitlab": {"name": "production", "approval_rules": [{"group_id": 134, "group_inheritance_type": 2}]}}"#,
+            )),
+            Kind(InvalidPolicy),
+            &["`approval_rules[0].group_inheritance_type` is `2`", "0 (direct members only) or 1"],
         ),
         case(
             "gitlab: the API docs' malformed PUT body (unquoted key, no closing brace)",

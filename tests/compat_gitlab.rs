@@ -318,14 +318,76 @@ fn gitlab_pipeline_trigger_approval_setting() {
     refused(setting(json!("sometimes")), "allow_pipeline_trigger_approve_deployment", "true or false");
 }
 
-// GitLab: `group_inheritance_type` is read and ignored (the host's directory
-// decides group membership); `id` is informational.
+// GitLab EE model validation (`ProtectedEnvironments::ApprovalRule` and
+// `ProtectedEnvironments::DeployAccessLevel`, `validates
+// :group_inheritance_type, inclusion: { in: GROUP_INHERITANCE_TYPE.values }`):
+// 0 (direct) and 1 (all inherited) are accepted, as numbers or digit strings
+// like the importer's other numbers, and absent or null too; once checked the
+// value changes nothing (the host's directory decides group membership).
+// `id` is informational.
 #[test]
-fn gitlab_group_inheritance_type_is_ignored() {
+fn gitlab_group_inheritance_type_zero_or_one_is_accepted_and_ignored() {
     let direct = imported(rule(json!({"id": 1, "group_id": 5, "group_inheritance_type": 0})));
     let inherited = imported(rule(json!({"id": 2, "group_id": 5, "group_inheritance_type": 1})));
     assert_eq!(direct, inherited);
     assert_eq!(direct.rules(), [Rule::new(1, [Approver::Group("5".into())]).named("group 5")]);
+    for value in [json!("0"), json!(" 1 "), json!(null)] {
+        assert_eq!(imported(rule(json!({"group_id": 5, "group_inheritance_type": value}))), direct, "{value}");
+    }
+    assert_eq!(imported(rule(json!({"group_id": 5}))), direct);
+    let unified =
+        |level: Value| json!({"name": "staging", "deploy_access_levels": [level], "required_approval_count": 1});
+    let levels =
+        [json!({"group_id": 5, "group_inheritance_type": 0}), json!({"group_id": 5, "group_inheritance_type": 1})];
+    assert_eq!(imported(unified(levels[0].clone())), imported(unified(levels[1].clone())));
+}
+
+// GitLab EE model validation (as above): any other `group_inheritance_type`
+// is refused at load, naming the field's path and the value, on approval
+// rules and on deploy access levels (in rules mode too, where GitLab still
+// validates them).
+#[test]
+fn gitlab_group_inheritance_type_other_values_are_refused() {
+    let expected = "must be 0 (direct members only) or 1 (inherited members too)";
+    let field = "approval_rules[0].group_inheritance_type";
+    for (value, shown) in [
+        (json!(2), "`2`"),
+        (json!(-1), "`-1`"),
+        (json!("2"), "`2`"),
+        (json!("x"), "`x`"),
+        (json!(1.5), "`1.5`"),
+        (json!(true), "`true`"),
+        (json!("1x"), "`1x`"),
+        (json!(""), "``"),
+    ] {
+        let error = refused(rule(json!({"group_id": 5, "group_inheritance_type": value})), field, expected);
+        assert!(error.to_string().starts_with(&format!("`{field}` is {shown}:")), "{value}: {error}");
+    }
+    let error = refused(rule(json!({"group_id": 5, "group_inheritance_type": "${var.inheritance}"})), field, "");
+    assert!(matches!(error, PolicyError::Expression { .. }), "{error:?}");
+    // The second rule, and a deploy access level in unified mode.
+    refused(
+        json!({"name": "p", "approval_rules": [{"group_id": 5}, {"group_id": 6, "group_inheritance_type": 2}]}),
+        "approval_rules[1].group_inheritance_type",
+        "`2`",
+    );
+    refused(
+        json!({"name": "p", "deploy_access_levels": [{"group_id": 5, "group_inheritance_type": 2}], "required_approval_count": 1}),
+        "deploy_access_levels[0].group_inheritance_type",
+        "`2`",
+    );
+    // Rules mode: the deploy access levels only say who may deploy, but GitLab
+    // validates them all the same.
+    refused(
+        json!({"name": "p", "deploy_access_levels": [{"access_level": 40, "group_inheritance_type": -1}],
+               "approval_rules": [{"group_id": 5}]}),
+        "deploy_access_levels[0].group_inheritance_type",
+        "`-1`",
+    );
+    // A rule GitLab removes (`_destroy: true`) is not validated.
+    imported(json!({"name": "p", "approval_rules": [
+        {"group_id": 5, "_destroy": true, "group_inheritance_type": 2}, {"group_id": 6}
+    ]}));
 }
 
 // GitLab: a rule GitLab would remove (`_destroy: true`) is left out; a

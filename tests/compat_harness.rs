@@ -155,6 +155,62 @@ fn harness_approval_message_is_required() {
     assert_eq!(imported(with(base(), "/spec/approvalMessage", json!(message))).spec().message, message);
 }
 
+// Harness user group references (`IdentifierRefHelper`): a bare identifier
+// is a project-scope group, `account.` and `org.` name account- and
+// organisation-scope groups; each is kept verbatim as the group id and
+// matches principals whose directory groups hold the same string.
+#[test]
+fn harness_user_group_scope_prefixes_account_and_org_are_accepted() {
+    let groups = "/spec/approvers/userGroups";
+    let policy = imported(with(base(), groups, json!(["account.sre", "org.ops", "_project_all_users", "a$b", "1234"])));
+    assert_eq!(
+        policy.rules()[0].approvers,
+        ["account.sre", "org.ops", "_project_all_users", "a$b", "1234"].map(|id| Approver::Group(id.to_owned()))
+    );
+    let account = Principal::user("ann").unwrap().with_groups(["account.sre"]);
+    let org = Principal::user("oz").unwrap().with_groups(["org.ops"]);
+    let bare = Principal::user("bo").unwrap().with_groups(["sre"]);
+    assert!(!policy.matching_rules(&account).is_empty());
+    assert!(!policy.matching_rules(&org).is_empty());
+    // A project-scope `sre` is another group than the account's `account.sre`.
+    assert!(policy.matching_rules(&bare).is_empty());
+}
+
+// Harness `IdentifierRefHelper`: any scope prefix other than `account.` and
+// `org.` (case-sensitive), or more than one dot, is "Invalid Identifier
+// Reference"; an empty identifier after the prefix, or one holding
+// characters a Harness identifier cannot (`^[a-zA-Z_][0-9a-zA-Z_$]*`), is
+// refused too, naming the field path and the value.
+#[test]
+fn harness_user_group_other_scope_prefixes_are_refused() {
+    let groups = "/spec/approvers/userGroups";
+    let prefix = "prefixed `account.` or `org.`";
+    for (group, fragment) in [
+        ("invalid.xxx", prefix),
+        ("project.sre", prefix),
+        ("Account.sre", prefix),
+        ("ORG.sre", prefix),
+        (".sre", prefix),
+        ("account.org.sre", prefix),
+        ("a.b.c", prefix),
+        ("org.", "after the scope prefix is empty"),
+        ("account.", "after the scope prefix is empty"),
+        ("sre-team", "holds `-`, which a Harness identifier cannot"),
+        ("account.sre team", "holds ` `"),
+        (" sre", "holds ` `"),
+    ] {
+        let error = refused(with(base(), groups, json!(["docs", group])), "spec.approvers.userGroups[1]", fragment);
+        assert!(
+            error.to_string().starts_with(&format!("`spec.approvers.userGroups[1]` is `{group}`:")),
+            "{group}: {error}"
+        );
+    }
+    // Long values are shortened in the message.
+    let long = format!("{}.sre", "x".repeat(10_000));
+    let error = refused(with(base(), groups, json!([long])), "spec.approvers.userGroups[0]", prefix);
+    assert!(error.to_string().len() < 400, "{error}");
+}
+
 // Harness: `userGroups` must be a list ("should be a list"); a list
 // expression is refused as an expression; scope prefixes are kept.
 #[test]

@@ -38,6 +38,7 @@
 //! | `approval_rules[]._destroy` | `true` leaves the rule out, as GitLab removes it |
 //! | `required_approval_count` | unified mode: the one rule's `required`, 0 to 5 |
 //! | `deploy_access_levels[]` | unified mode: the one rule's approvers (`user_id`, `group_id`, `access_level`) |
+//! | `approval_rules[].group_inheritance_type`, `deploy_access_levels[].group_inheritance_type` | nothing once checked: 0 or 1, absent or null |
 //! | `allow_pipeline_trigger_approve_deployment` | `executor`: `true` is [`ExecutorRule::MayAct`], else [`ExecutorRule::MayNotApprove`] |
 //!
 //! Every GitLab policy has these fixed settings: [`Counting::OncePerRule`],
@@ -49,11 +50,11 @@
 //!
 //! # Fields ignored
 //!
-//! `id` of rules and deploy access levels; `group_inheritance_type` (whether
-//! a group rule matches inherited members: the host's directory decides
-//! group membership, inherited groups included, so the importer reads the
-//! key and does nothing with it); `access_level_description` of deploy access
-//! levels; `deploy_access_levels` altogether in rules mode (they say who may
+//! `id` of rules and deploy access levels; the value of
+//! `group_inheritance_type` (whether a group rule matches inherited members:
+//! the host's directory decides group membership, inherited groups included,
+//! so once checked the key changes nothing); `access_level_description` of
+//! deploy access levels; `deploy_access_levels` altogether in rules mode (they say who may
 //! run the job, not who approves); and every other key.
 //!
 //! # Refusals
@@ -114,8 +115,16 @@
 //! - **`name`** is kept verbatim, a Terraform reference included: it only
 //!   names the policy (and, in unified mode, its rule), and nothing is
 //!   computed from it.
-//! - **`group_inheritance_type`** may hold any value, null included; it is
-//!   not checked, since the importer does not use it.
+//! - **`group_inheritance_type`**, of every approval rule (but those with
+//!   `_destroy: true`) and every deploy access level, in both modes, is 0
+//!   (direct members) or 1 (inherited members too), as a number or a digit
+//!   string like the other numbers; absent or null is accepted. Anything
+//!   else (`2`, `-1`, `1.5`, `"x"`, `true`) is refused at its path
+//!   (`approval_rules[0].group_inheritance_type`), as GitLab EE's model
+//!   validation of `ProtectedEnvironments::ApprovalRule` and
+//!   `ProtectedEnvironments::DeployAccessLevel` refuses it
+//!   (`validates :group_inheritance_type, inclusion: { in:
+//!   GROUP_INHERITANCE_TYPE.values }`, `DIRECT: 0`, `ALL: 1`).
 //! - **A rule no listed principal set can meet**: GitLab accepts a user rule
 //!   with `required_approvals: 2`, or unified approvals whose deploy access
 //!   levels are fewer users than the count, and such a deployment waits
@@ -184,7 +193,8 @@ pub struct DeployAccessLevel {
     /// A group id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_id: Option<Scalar>,
-    /// 0 direct members only, 1 inherited members too; read and ignored.
+    /// 0 direct members only, 1 inherited members too; checked to be one
+    /// of them, then ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_inheritance_type: Option<Scalar>,
     #[serde(rename = "required_approvals", default, skip_serializing)]
@@ -213,7 +223,8 @@ pub struct ApprovalRule {
     /// How many approvals the rule needs, 1 to 5; 1 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_approvals: Option<Scalar>,
-    /// 0 direct members only, 1 inherited members too; read and ignored.
+    /// 0 direct members only, 1 inherited members too; checked to be one
+    /// of them, then ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_inheritance_type: Option<Scalar>,
     /// In an update request, `true` removes the rule.
@@ -264,6 +275,19 @@ fn id(field: &str, value: &Scalar) -> Result<String, PolicyError> {
         return Err(PolicyError::invalid(field, value, expected));
     }
     Ok(number.to_string())
+}
+
+/// GitLab's `GROUP_INHERITANCE_TYPE` values, 0 (direct members) and 1
+/// (all inherited members), as its model validates them; absent or null
+/// passes.
+fn group_inheritance(at: &str, value: Option<&Scalar>) -> Result<(), PolicyError> {
+    let Some(value) = value else { return Ok(()) };
+    let field = format!("{at}.group_inheritance_type");
+    let expected = "must be 0 (direct members only) or 1 (inherited members too)";
+    match whole(&field, value, expected)? {
+        0 | 1 => Ok(()),
+        _ => Err(PolicyError::invalid(field, value, expected)),
+    }
 }
 
 fn access_level(field: &str, value: &Scalar) -> Result<u16, PolicyError> {
@@ -357,6 +381,7 @@ impl ProtectedEnvironment {
                      deploy access levels say who may deploy, not how many must approve",
                 ));
             }
+            group_inheritance(&format!("deploy_access_levels[{index}]"), level.group_inheritance_type.as_ref())?;
         }
         let count = match &self.required_approval_count {
             None => None,
@@ -377,6 +402,7 @@ impl ProtectedEnvironment {
         for (index, rule) in self.approval_rules.iter().enumerate() {
             let destroyed = flag(&format!("approval_rules[{index}]._destroy"), rule.destroy.as_ref())?;
             if !destroyed {
+                group_inheritance(&format!("approval_rules[{index}]"), rule.group_inheritance_type.as_ref())?;
                 active.push((index, rule));
             }
         }

@@ -33,7 +33,7 @@
 //! | `timeout` | `timeout`, outcome expire; `1d` when absent; at most 53 weeks |
 //! | `spec.approvalMessage` | `message`; required and non-empty |
 //! | `spec.includePipelineExecutionHistory` | `execution_history` |
-//! | `spec.approvers.userGroups` | one [`Approver::Group`] each, id kept verbatim (`account.` / `org.` prefixes included) |
+//! | `spec.approvers.userGroups` | one [`Approver::Group`] each, id kept verbatim (`account.` / `org.` prefixes included), checked as a Harness user group reference |
 //! | `spec.approvers.serviceAccounts` | one [`Approver::ServiceAccount`] each |
 //! | `spec.approvers.minimumCount` | the one rule's `required` |
 //! | `spec.approvers.disallowPipelineExecutor` | `executor`: `true` is [`ExecutorRule::MayNotAct`], else [`ExecutorRule::MayAct`] |
@@ -115,6 +115,21 @@
 //!   message), or with [`PolicyError::Expression`] when it is a list
 //!   expression. Absent, null and `[]` are the same. Numbers in the list
 //!   are read as their decimal text; a null element is refused as blank.
+//! - **User group references** are read as Harness's `IdentifierRefHelper`
+//!   reads them: a bare identifier is a project-scope group, `account.` and
+//!   `org.` (exactly, in lower case) name account- and organisation-scope
+//!   groups; any other prefix (`project.sre`, `Account.sre`,
+//!   `invalid.xxx`) or a second dot is refused at
+//!   `spec.approvers.userGroups[i]`, as Harness refuses it ("Invalid
+//!   Identifier Reference used"). An empty identifier after the prefix
+//!   (`org.`) is refused, and so is an identifier holding anything but
+//!   ASCII letters, digits, `_` and `$` (`sre-team`, `sre team`), which no
+//!   Harness identifier can hold. A leading digit is accepted (Harness's
+//!   identifiers start with a letter or `_`, but numeric group ids written
+//!   as numbers have always been read as their text here), and the length
+//!   is left to the model's id limit. The reference is kept verbatim as the
+//!   group id, prefix included: the host's directory must give principals
+//!   the same string (`account.sre`) among their groups.
 //! - **Timeout**: Harness's grammar (`1w 2d 3h 30m 10s 100ms`, through
 //!   [`Span`]), at most 53 weeks (Harness's documented maximum), `1d` when
 //!   absent or null. Harness does not say whether a timeout shorter than a
@@ -544,6 +559,9 @@ impl Approvers {
             ));
         }
         let groups = list("spec.approvers.userGroups", self.user_groups.as_ref())?;
+        for (index, group) in groups.iter().enumerate() {
+            user_group_reference(&format!("spec.approvers.userGroups[{index}]"), group)?;
+        }
         let accounts = list("spec.approvers.serviceAccounts", self.service_accounts.as_ref())?;
         if groups.is_empty() && accounts.is_empty() {
             return Err(PolicyError::missing(
@@ -577,6 +595,46 @@ impl Approvers {
         let disallowed = emails.iter().map(|email| Disallowed::Email(email.clone())).collect();
         Ok((Rule::new(required, approvers).named("approvers"), executor, disallowed))
     }
+}
+
+/// Checks a user group reference as Harness's `IdentifierRefHelper` reads
+/// one: a bare identifier (project scope), or `account.` or `org.` (exactly,
+/// in lower case) and an identifier; any other prefix, or more than one dot,
+/// is "Invalid Identifier Reference". The identifier must not be empty and
+/// holds only what a Harness identifier may: ASCII letters, digits, `_` and
+/// `$`. An empty reference is left to [`Policy::new`], which refuses it as
+/// blank.
+fn user_group_reference(field: &str, group: &str) -> Result<(), PolicyError> {
+    if group.is_empty() {
+        return Ok(());
+    }
+    let identifier = match group.split_once('.') {
+        None => group,
+        Some(("account" | "org", identifier)) if !identifier.contains('.') => identifier,
+        Some(_) => {
+            return Err(PolicyError::invalid(
+                field,
+                group,
+                "a user group reference is an identifier (project scope) or one prefixed `account.` or `org.`; \
+                 Harness refuses any other scope prefix (\"Invalid Identifier Reference\")",
+            ));
+        }
+    };
+    if identifier.is_empty() {
+        return Err(PolicyError::invalid(field, group, "the user group identifier after the scope prefix is empty"));
+    }
+    if let Some(bad) = identifier.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '$')) {
+        return Err(PolicyError::invalid(
+            field,
+            group,
+            format!(
+                "holds `{}`, which a Harness identifier cannot: only ASCII letters, digits, `_` and `$`, \
+                 after an optional `account.` or `org.` prefix",
+                bad.escape_debug()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Splits a comma-separated list, or trims a given list, dropping empties.

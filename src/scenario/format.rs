@@ -1,7 +1,8 @@
-//! The scenario file format (`shared/spec/scenario-format.md`), as serde
-//! types. The policy is a type parameter so that a reader can keep it raw
-//! and load it separately: a policy that fails to load is an expected
-//! outcome (`invalid_policy`), not a file that fails to parse.
+//! The scenario file format (its reference is `docs/scenario-format.md` in
+//! the repository), as serde types. The policy is a type parameter so that
+//! a reader can keep it raw and load it separately: a policy that fails to
+//! load is an expected outcome (`invalid_policy`), not a file that fails to
+//! parse.
 
 use chrono::{DateTime, Utc};
 use serde::de::IgnoredAny;

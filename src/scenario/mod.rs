@@ -1,6 +1,11 @@
-//! Policy testing as code: run a conformance scenario
-//! (`shared/spec/scenario-format.md`) through the service and the
-//! [`MemoryStore`], and report what differed.
+//! Policy testing as code: run a conformance scenario through the service
+//! and the [`MemoryStore`], and report what differed.
+//!
+//! The scenario format's reference (the contract, restated in full, and
+//! everything this crate adds: fields, verbs, expectations, error kinds,
+//! how steps run) is `docs/scenario-format.md` in the repository.
+//! `tests/scenarios.rs` runs the crate's own suite, `tests/scenarios/`,
+//! under `cargo test`.
 //!
 //! Reading files is the caller's business (the `approval-gate` example does
 //! it with serde_json); this module takes the parsed [`Scenario`] and the
