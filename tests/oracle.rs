@@ -30,7 +30,7 @@
 mod prop;
 
 use approval_gate::policy::{
-    Counting, ExecutorRule, InputMode, Policy, PolicySpec, Revote, RuleNaming, Schedule, TimeoutOutcome,
+    Counting, ExecutorRule, InputMode, Policy, PolicySpec, Responsibility, Revote, RuleNaming, Schedule, TimeoutOutcome,
 };
 use approval_gate::ports::Store;
 use approval_gate::{Command, ErrorKind, Gate, Principal, PrincipalId, Reason, Status};
@@ -253,6 +253,19 @@ impl Model {
         Ok(rules)
     }
 
+    /// Responsibility, where the policy requires it to act (Octopus): the
+    /// actor must hold it, or take it in the same action when nobody does.
+    /// Returns the assignment the action makes first, if any.
+    fn responsible(&self, d: &Derived, p: &Principal, now: DateTime<Utc>) -> Result<Option<Act>, ErrorKind> {
+        match (self.spec.responsibility, &d.assigned_to) {
+            (Responsibility::Informational, _) => Ok(None),
+            (Responsibility::RequiredToAct, None) => Ok(Some(Act::Assign(p.id().clone(), now))),
+            (Responsibility::RequiredToAct, Some(holder)) if holder == p.id() => Ok(None),
+            (Responsibility::RequiredToAct, Some(_)) => Err(ErrorKind::NotResponsible),
+            (other, _) => panic!("the oracle knows no responsibility {other:?}"),
+        }
+    }
+
     /// Decides a command the way the semantics say, and remembers it if it
     /// is accepted. `Ok(false)`: accepted, and it changes nothing.
     fn decide(&mut self, command: &Command, now: DateTime<Utc>) -> Result<bool, ErrorKind> {
@@ -294,7 +307,9 @@ impl Model {
                 if !once_per_gate && d.approvals.iter().any(|a| a.by.id() == p.id() && a.pinned == pinned) {
                     return self.again();
                 }
+                let first = self.responsible(&d, p, now)?;
                 let inputs = self.resolve_inputs(&approve.inputs)?;
+                self.acts.extend(first);
                 let options = match pinned {
                     Some(rule) => vec![rule],
                     None => matched,
@@ -308,6 +323,8 @@ impl Model {
                     return Err(ErrorKind::AlreadyDecided);
                 }
                 self.actor(by, false)?;
+                let first = self.responsible(&d, by, now)?;
+                self.acts.extend(first);
                 Act::Reject(by.id().clone(), now)
             }
             Command::Assign { to } => {

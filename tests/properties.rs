@@ -19,7 +19,7 @@
 mod prop;
 
 use approval_gate::policy::{Counting, ExecutorRule};
-use approval_gate::{Command, Event, Gate, PrincipalId, Reason, Status};
+use approval_gate::{Action, Command, ErrorKind, Event, Gate, PrincipalId, Reason, Status};
 use chrono::{DateTime, Utc};
 use prop::{Called, Held, Op, Outcome, Scenario, Shape, View, config, drive, naive, scenario};
 use proptest::prelude::*;
@@ -39,6 +39,54 @@ fn open_gates<'a>(view: &'a View<'_>) -> impl Iterator<Item = (usize, &'a Held)>
 /// The directory's principal with this id, if any.
 fn in_directory<'a>(scenario: &'a Scenario, id: &PrincipalId) -> Option<&'a approval_gate::Principal> {
     scenario.directory.iter().find(|p| p.id() == id)
+}
+
+/// The command by which `p` takes `action`, as plain as it comes: no
+/// comment, no rule named, and inputs that fit (when there are such).
+fn plain(p: &approval_gate::Principal, action: Action, spec: &approval_gate::policy::PolicySpec) -> Command {
+    match action {
+        Action::Approve => {
+            let mut approve = approval_gate::Approve::by(p.clone());
+            for (name, value) in prop::fitting_inputs(spec).unwrap_or_default() {
+                approve = approve.input(name, value);
+            }
+            Command::Approve(approve)
+        }
+        Action::Reject => Command::Reject { by: p.clone(), comment: None },
+        _ => Command::Assign { to: p.clone() },
+    }
+}
+
+proptest! {
+    #![proptest_config(prop::config_at_least(10_000))]
+
+    /// One eligibility path (issue 10): for random policies, gates and
+    /// principals, `may(p, action)` is `Ok` exactly when deciding that
+    /// action by `p` is accepted, and refuses with the same kind when not.
+    /// Checked after every step, for every principal of the directory and
+    /// every action, on the gate the step was for. The only refusal `may`
+    /// cannot foresee is `invalid_inputs` for a policy whose inputs no value
+    /// fits: it does not look at inputs.
+    #[test]
+    fn may_agrees_with_decide_for_every_principal_and_action(s in scenario(Shape::FULL)) {
+        drive(&s, |view| {
+            let Some(held) = view.after else { return Ok(()) };
+            let gate = &held.gate;
+            let spec = gate.policy().spec();
+            let inputs_fit = prop::fitting_inputs(spec).is_some();
+            for p in &s.directory {
+                for action in [Action::Approve, Action::Reject, Action::Assign] {
+                    let may = gate.may(p, action, view.now).map(|_| ()).map_err(|e| e.kind());
+                    let decided = gate.decide(&plain(p, action, spec), view.now).map(|_| ()).map_err(|e| e.kind());
+                    let unforeseen = !inputs_fit && may.is_ok() && decided == Err(ErrorKind::InvalidInputs);
+                    ensure(view, may == decided || unforeseen, || {
+                        format!("`{}` {action:?} at {}: may says {may:?}, decide says {decided:?}", p.id(), prop::clock(view.now))
+                    })?;
+                }
+            }
+            Ok(())
+        })?;
+    }
 }
 
 proptest! {

@@ -115,11 +115,14 @@ pub(super) fn admit(
         && counting == Counting::OncePerRule
         && gate.state.approvals.iter().any(|a| a.by.id() == by.id() && a.rule == rule)
         && repeat(gate, by, Vote::Approved, Vote::Approved)?;
+    if per_rule_vote {
+        return Ok(Admission { rules, rule, repeat: true, takes_responsibility: false });
+    }
     let takes_responsibility = match action {
         Action::Approve | Action::Reject => needs_responsibility(gate, by)?,
         Action::Assign => false,
     };
-    Ok(Admission { rules, rule, repeat: per_rule_vote, takes_responsibility })
+    Ok(Admission { rules, rule, repeat: false, takes_responsibility })
 }
 
 /// The command's time must not be before the gate's last event.

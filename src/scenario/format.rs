@@ -198,6 +198,9 @@ pub struct Expectation {
     pub remaining: Option<u64>,
     pub outputs: Option<BTreeMap<String, String>>,
     pub assigned_to: Option<String>,
+    /// An addition: whether the host was told to hold other deployments
+    /// because of this gate (the last hold it got for the gate was a block).
+    pub blocking: Option<bool>,
 }
 
 /// A step's expectation: a gate expectation plus the gate it is about when
@@ -227,6 +230,7 @@ struct RawStepExpectation {
     remaining: Option<u64>,
     outputs: Option<BTreeMap<String, String>>,
     assigned_to: Option<String>,
+    blocking: Option<bool>,
 }
 
 impl From<RawStepExpectation> for StepExpectation {
@@ -240,6 +244,7 @@ impl From<RawStepExpectation> for StepExpectation {
             remaining: raw.remaining,
             outputs: raw.outputs,
             assigned_to: raw.assigned_to,
+            blocking: raw.blocking,
         };
         StepExpectation { gate: raw.gate, expect }
     }

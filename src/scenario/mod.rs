@@ -36,7 +36,7 @@ pub use format::{
     ApproveStep, AssignStep, CancelStep, Expectation, OpenStep, RejectStep, Scenario, Step, StepExpectation, User, Verb,
 };
 
-use crate::gate::{Approve, Explanation, Gate, Run};
+use crate::gate::{Approve, Explanation, Gate, HoldChange, Run};
 use crate::id::{GateId, IdError, PrincipalId};
 use crate::kind::ErrorKind;
 use crate::memory::{MemoryStore, RecordingNotifier};
@@ -220,7 +220,15 @@ impl<'a, P> Runner<'a, P> {
             failures.push(format!("{label}: gate `{gate}` was never opened"));
             return;
         };
-        for difference in differences(&state, expectation) {
+        let blocking = self
+            .service
+            .notifier()
+            .holds()
+            .iter()
+            .rev()
+            .find(|hold| hold.gate == *state.id())
+            .is_some_and(|hold| hold.change == HoldChange::Block);
+        for difference in differences(&state, blocking, expectation) {
             failures.push(format!("{label}: gate `{gate}`: {difference}"));
         }
     }
@@ -230,8 +238,9 @@ impl<'a, P> Runner<'a, P> {
     }
 }
 
-/// Each field of `expectation` that `gate` does not meet, in words.
-fn differences(gate: &Gate, expectation: &Expectation) -> Vec<String> {
+/// Each field of `expectation` that `gate` does not meet, in words;
+/// `blocking` is whether the host holds other deployments for it.
+fn differences(gate: &Gate, blocking: bool, expectation: &Expectation) -> Vec<String> {
     let mut out = Vec::new();
     let mut compare = |field: &str, expected: String, actual: String| {
         if expected != actual {
@@ -264,6 +273,9 @@ fn differences(gate: &Gate, expectation: &Expectation) -> Vec<String> {
     }
     if let Some(assigned_to) = &expectation.assigned_to {
         compare("assigned_to", quoted(Some(assigned_to)), quoted(gate.assigned_to().map(PrincipalId::as_str)));
+    }
+    if let Some(expected) = expectation.blocking {
+        compare("blocking", expected.to_string(), blocking.to_string());
     }
     out
 }

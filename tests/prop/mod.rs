@@ -16,7 +16,7 @@
 
 use approval_gate::policy::{
     AdminRule, Approver, AutoApproval, Constraint, Counting, Disallowed, ExecutorRule, Input, InputMode, Pattern,
-    Policy, PolicySpec, Revote, Rule, RuleNaming, Schedule, Span, Timeout, TimeoutOutcome,
+    Policy, PolicySpec, Responsibility, Revote, Rule, RuleNaming, Schedule, Span, Timeout, TimeoutOutcome,
 };
 use approval_gate::{Approve, Command, Event, Gate, GateError, GateId, Principal, Run};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
@@ -46,6 +46,22 @@ pub(crate) fn cases() -> u32 {
 /// the failure message).
 pub(crate) fn config() -> ProptestConfig {
     ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(cases()) }
+}
+
+/// [`config`], with at least `floor` cases: for a property whose promise
+/// names its case count.
+pub(crate) fn config_at_least(floor: u32) -> ProptestConfig {
+    ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(cases().max(floor)) }
+}
+
+/// The input values an approval would give to fit every input of `spec`,
+/// one fitting value each (the form pre-filled with valid values); `None`
+/// when some input has no fitting value among [`VALUES`].
+pub(crate) fn fitting_inputs(spec: &PolicySpec) -> Option<Vec<(String, &'static str)>> {
+    spec.inputs
+        .iter()
+        .map(|input| VALUES.iter().copied().find(|v| naive::input_fits(input, v)).map(|v| (input.name.clone(), v)))
+        .collect()
 }
 
 /// 2026-11-22 09:00 UTC, the first instant of every scenario.
@@ -262,6 +278,7 @@ pub(crate) fn policy(max_rules: usize) -> impl Strategy<Value = Policy> {
         prop_oneof![Just(ExecutorRule::MayNotApprove), Just(ExecutorRule::MayAct), Just(ExecutorRule::MayNotAct)],
         prop_oneof![Just(AdminRule::Ordinary), Just(AdminRule::MatchEveryRule)],
         prop_oneof![Just(Revote::Never), Just(Revote::WhileWaiting)],
+        prop_oneof![3 => Just(Responsibility::Informational), 1 => Just(Responsibility::RequiredToAct)],
     );
     let disallowed = prop::collection::vec(
         prop_oneof![
@@ -298,7 +315,13 @@ pub(crate) fn policy(max_rules: usize) -> impl Strategy<Value = Policy> {
         prop::option::weighted(0.3, 1..=12usize),
     );
     (rules(max_rules), settings, disallowed, inputs, timing).prop_map(
-        |(rules, (counting, naming, executor, admins, revote), disallowed, (inputs, input_mode), timing)| {
+        |(
+            rules,
+            (counting, naming, executor, admins, revote, responsibility),
+            disallowed,
+            (inputs, input_mode),
+            timing,
+        )| {
             let (timeout, auto, max_comment) = timing;
             let mut spec = PolicySpec::new(rules);
             spec.counting = counting;
@@ -306,6 +329,7 @@ pub(crate) fn policy(max_rules: usize) -> impl Strategy<Value = Policy> {
             spec.executor = executor;
             spec.admins = admins;
             spec.revote = revote;
+            spec.responsibility = responsibility;
             spec.disallowed = disallowed;
             spec.inputs = inputs.into_iter().zip(INPUT_NAMES).map(|(input, name)| build_input(name, input)).collect();
             spec.input_mode = input_mode;
