@@ -10,7 +10,7 @@
 
 mod common;
 
-use approval_gate::gate::{Event, Hold, Notification};
+use approval_gate::gate::{Event, Hold, HoldChange, Notification};
 use approval_gate::memory::{MemoryStore, RecordingNotifier};
 use approval_gate::outbox::{OutboxEntry, Pending};
 use approval_gate::ports::{Append, AppendError, Conflict, GateIndex, Notifier, NotifyError, Store};
@@ -109,6 +109,11 @@ impl Notifier for Flaky {
         self.delivered.deliver(notification)
     }
     fn hold(&self, hold: &Hold) -> Result<(), NotifyError> {
+        let mut left = self.failures.lock().unwrap();
+        if *left > 0 {
+            *left -= 1;
+            return Err(NotifyError { key: hold.key.clone(), reason: "host down".into() });
+        }
         self.delivered.hold(hold)
     }
 }
@@ -322,4 +327,49 @@ fn a_failing_supersession_holds_back_no_notification() {
     approvals.deliver_pending().unwrap();
     assert_eq!(approvals_status(&store, "new"), Status::Rejected, "carried out once the store recovered");
     assert!(store.pending(10).unwrap().is_empty());
+}
+
+/// Issue 10: an Octopus step with "Block Deployments" (Octopus docs, Manual
+/// Intervention: `BlockConcurrentDeployments`) holds other deployments of
+/// its project and environment while it waits, and the host hears of it
+/// through the service, durably and under stable keys, as it hears of
+/// notifications: a hold the notifier refuses stays in the outbox until
+/// it goes through.
+#[test]
+fn an_octopus_block_reaches_the_host_through_the_service() {
+    let step = serde_json::json!({
+        "Name": "Approve production",
+        "ActionType": "Octopus.Manual",
+        "Properties": {
+            "Octopus.Action.Manual.ResponsibleTeamIds": "teams-managers",
+            "Octopus.Action.Manual.BlockConcurrentDeployments": "True"
+        }
+    });
+    let policy = common::import("octopus", step).unwrap();
+    let notifier = Flaky { failures: Mutex::new(0), delivered: RecordingNotifier::new() };
+    let approvals = Approvals::new(MemoryStore::new(), notifier);
+    let mut deploy = run("deployer");
+    deploy.project = Some("web".into());
+    deploy.environment = Some("Production".into());
+    approvals.open(gate("deploy-1"), policy, deploy, at(0)).unwrap();
+    let held = approvals.notifier().delivered.holds();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!((held[0].key.as_str(), held[0].change), ("deploy-1/1/block", HoldChange::Block));
+    assert_eq!((held[0].project.as_deref(), held[0].environment.as_deref()), (Some("web"), Some("Production")));
+
+    // The host is down when the step ends: the release waits in the outbox.
+    *approvals.notifier().failures.lock().unwrap() = 10;
+    let alice = user("alice", &["teams-managers"]);
+    let done = approvals.approve(&gate("deploy-1"), Approve::by(alice), at(5)).unwrap();
+    assert_eq!((done.status(), done.assigned_to().unwrap().as_str()), (Status::Approved, "alice"));
+    assert!(outbox_keys(approvals.store()).contains(&"deploy-1/4/unblock".to_owned()));
+    *approvals.notifier().failures.lock().unwrap() = 0;
+    approvals.deliver_pending().unwrap();
+    let held: Vec<(String, HoldChange)> =
+        approvals.notifier().delivered.holds().into_iter().map(|h| (h.key, h.change)).collect();
+    assert_eq!(
+        held,
+        [("deploy-1/1/block".into(), HoldChange::Block), ("deploy-1/4/unblock".into(), HoldChange::Unblock)]
+    );
+    assert!(outbox(approvals.store()).is_empty(), "everything went out once");
 }

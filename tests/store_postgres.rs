@@ -134,3 +134,17 @@ impl approval_gate::ports::Store for Connections {
         self.with(|store| store.delivered(key))
     }
 }
+
+/// Issue 10: rows of an entry kind this version does not know, or damaged,
+/// stop no notification and no action (rows written with `psql`).
+#[test]
+fn unreadable_outbox_rows_stop_nothing() {
+    let name = schema("unreadable");
+    let store = PostgresStore::connect(&server(), &name).unwrap();
+    stores::unreadable_outbox_entries_stop_nothing(&store, |key, json| {
+        let quote = |text: &str| text.replace('\'', "''");
+        let sql = format!("INSERT INTO {name}.outbox (key, notification) VALUES ('{}', '{}')", quote(key), quote(json));
+        let output = std::process::Command::new("psql").args([&server(), "-XAtc", &sql]).output().unwrap();
+        assert!(output.status.success(), "psql: {}", String::from_utf8_lossy(&output.stderr));
+    });
+}

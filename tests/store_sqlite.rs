@@ -99,3 +99,17 @@ fn notifications_survive_processes_killed_before_delivery() {
     remove(&path);
     let _ = std::fs::remove_file(mailbox(&path));
 }
+
+/// Issue 10: rows of an entry kind this version does not know, or damaged,
+/// stop no notification and no action.
+#[test]
+fn unreadable_outbox_rows_stop_nothing() {
+    let path = database("unreadable");
+    let raw = rusqlite::Connection::open(&path);
+    let store = SqliteStore::open(&path).unwrap();
+    let raw = raw.unwrap();
+    stores::unreadable_outbox_entries_stop_nothing(&store, |key, json| {
+        raw.execute("INSERT INTO outbox (key, notification) VALUES (?1, ?2)", [key, json]).unwrap();
+    });
+    remove(&path);
+}

@@ -707,3 +707,54 @@ pub(crate) fn crash_processes<S: Store>(
     assert!(unexpected.is_empty(), "notifications no stored event calls for: {unexpected:?}");
     (received.len(), inbox.deliveries(), killed)
 }
+
+/// Issue 10: outbox rows this version cannot read (an entry kind a newer
+/// version wrote during a rolling upgrade, a damaged row) stop nothing: the
+/// service reports them, leaves them in place and delivers the rest, and
+/// every action is answered as recorded. A row written before entries were
+/// tagged (a bare notification) is still delivered. `insert` writes a raw
+/// outbox row (key, JSON) the way a newer version or damage would.
+pub(crate) fn unreadable_outbox_entries_stop_nothing<S: Store>(store: &S, insert: impl Fn(&str, &str))
+where
+    S::Error: std::fmt::Debug,
+{
+    use approval_gate::memory::RecordingNotifier;
+    let service = Approvals::new(store, RecordingNotifier::new());
+    insert("future/1/remind", r#"{"entry":"remind","key":"future/1/remind","gate":"future","after":"1h"}"#);
+    insert("damaged/1/approved", "{not json");
+    let legacy = r#"{"key":"legacy/1/approved","gate":"legacy","kind":"approved","recipients":[],"text":"`ann` approved `legacy`","at":"2026-11-22T09:00:00Z"}"#;
+    insert("legacy/1/approved", legacy);
+
+    let spec = r#"{"rules": [{"required": 1, "approvers": [{"group": "sre"}]}], "concurrency": "block"}"#;
+    let policy = Policy::new(serde_json::from_str::<PolicySpec>(spec).unwrap()).unwrap();
+    let gate = GateId::new("g-after-upgrade").unwrap();
+    service.open(gate.clone(), policy, Run::new(PrincipalId::new("carol").unwrap()), base()).unwrap();
+    let ann = Principal::user("ann").unwrap().with_groups(["sre"]);
+    let approved = service.approve(&gate, Approve::by(ann), base() + TimeDelta::minutes(1)).unwrap();
+    assert_eq!(approved.status(), Status::Approved, "the action is answered as recorded");
+
+    let sent: Vec<String> = service.notifier().delivered().into_iter().map(|n| n.key).collect();
+    for key in ["legacy/1/approved", "g-after-upgrade/1/approval_required", "g-after-upgrade/3/ended"] {
+        assert!(sent.contains(&key.to_owned()), "{key} was not delivered: {sent:?}");
+    }
+    let holds: Vec<String> = service.notifier().holds().into_iter().map(|h| h.key).collect();
+    assert_eq!(holds, ["g-after-upgrade/1/block", "g-after-upgrade/3/unblock"]);
+
+    let delivery = service.deliver_pending().unwrap();
+    let mut unreadable: Vec<&str> = delivery.unreadable.iter().map(|u| u.key.as_str()).collect();
+    unreadable.sort_unstable();
+    assert_eq!(unreadable, ["damaged/1/approved", "future/1/remind"], "both are reported");
+    assert!(delivery.unreadable.iter().all(|u| u.reason.contains(&u.key)), "{:?}", delivery.unreadable);
+    assert_eq!(delivery.delivered, 0, "everything readable had gone out already");
+    let left: Vec<String> = store
+        .pending(100)
+        .unwrap()
+        .into_iter()
+        .map(|entry| match entry {
+            Pending::Unreadable(unreadable) => unreadable.key,
+            Pending::Entry(entry) => panic!("a readable entry stayed behind: {entry:?}"),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(left.len(), 2, "the unreadable rows stay in place for a newer version: {left:?}");
+}
