@@ -53,9 +53,15 @@ fn main() -> ExitCode {
         }
     }
     println!("{passed} passed, {failed} failed");
-    match (unreadable, failed) {
-        (0, 0) => ExitCode::SUCCESS,
-        (0, _) => ExitCode::from(1),
+    match (unreadable, failed, passed) {
+        // A run that checked nothing must not pass for one that checked
+        // everything (the contract's addition).
+        (0, 0, 0) => {
+            eprintln!("error: no scenario ran: no *.json file under the paths given");
+            ExitCode::from(1)
+        }
+        (0, 0, _) => ExitCode::SUCCESS,
+        (0, _, _) => ExitCode::from(1),
         _ => ExitCode::from(2),
     }
 }

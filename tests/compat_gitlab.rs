@@ -413,13 +413,7 @@ fn gitlab_destroyed_rules_and_misplaced_counts() {
 }
 
 fn shared(file: &str) -> Option<PathBuf> {
-    let folder = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/real-world/gitlab"));
-    if folder.is_dir() {
-        Some(folder.join(file))
-    } else {
-        println!("note: {} does not exist; skipping the real-world GitLab files", folder.display());
-        None
-    }
+    common::real_world("gitlab").map(|folder| folder.join(file))
 }
 
 fn read(path: &Path) -> Value {

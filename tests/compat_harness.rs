@@ -671,11 +671,7 @@ fn step_of(path: &Path) -> Step {
 // the expected settings, or is refused at the expected field.
 #[test]
 fn harness_real_world_files() {
-    let folder = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/real-world/harness"));
-    if !folder.is_dir() {
-        println!("note: {} does not exist; skipping the real-world Harness files", folder.display());
-        return;
-    }
+    let Some(folder) = common::real_world("harness") else { return };
     let mut files: Vec<_> = std::fs::read_dir(folder).unwrap().map(|entry| entry.unwrap().path()).collect();
     files.sort();
     assert!(files.len() >= 29, "expected the 29 real-world Harness files, found {}", files.len());
@@ -709,11 +705,7 @@ fn harness_real_world_files() {
 // scalars, a 24h timeout, inputs with spaces and defaults.
 #[test]
 fn harness_real_world_details() {
-    let folder = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/real-world/harness"));
-    if !folder.is_dir() {
-        println!("note: {} does not exist; skipping", folder.display());
-        return;
-    }
+    let Some(folder) = common::real_world("harness") else { return };
     let policy = |file: &str| step_of(&folder.join(file)).to_policy().unwrap();
 
     let workshop = policy("01-gitops-workshop-tf-heredoc.yaml");

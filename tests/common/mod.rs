@@ -93,3 +93,25 @@ pub(crate) fn start(id: &str, policy: Policy, executor: &str) -> (Gate, approval
 pub(crate) fn execute(gate: &mut Gate, command: &approval_gate::Command, now: DateTime<Utc>) -> approval_gate::Outcome {
     gate.execute(command, now).unwrap()
 }
+
+/// The folder of the real-world configurations for `system` (`harness`,
+/// `gitlab`, `octopus`): `$APPROVAL_GATE_REAL_WORLD/<system>`, which `.ci/run`
+/// sets, so that CI can never pass without reading them; without the
+/// variable, `../shared/real-world/<system>` beside the checkout when it is
+/// there (a developer's machine), else `None` with a note.
+pub(crate) fn real_world(system: &str) -> Option<std::path::PathBuf> {
+    if let Some(root) = std::env::var_os("APPROVAL_GATE_REAL_WORLD") {
+        let folder = std::path::Path::new(&root).join(system);
+        assert!(folder.is_dir(), "APPROVAL_GATE_REAL_WORLD is set, but {} is not a folder", folder.display());
+        return Some(folder);
+    }
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real-world").join(system);
+    if folder.is_dir() {
+        return Some(folder);
+    }
+    println!(
+        "note: APPROVAL_GATE_REAL_WORLD is not set and {} does not exist: real-world files not read",
+        folder.display()
+    );
+    None
+}
