@@ -290,7 +290,8 @@ fn harness_approver_inputs_and_constraints() {
 }
 
 // Harness: @OneOfField: an input takes at most one constraint; constraint
-// values must be concrete; a bad regex is refused with the pattern error.
+// values must be concrete; a regex the crate cannot read as Java would
+// (look-around, inline flags) is refused with the pattern error.
 #[test]
 fn harness_approver_input_refusals() {
     let input = |body: Value| with(base(), "/spec/approverInputs", json!([body]));
@@ -305,7 +306,9 @@ fn harness_approver_input_refusals() {
         "<+pipeline.variables.flags>",
     );
     assert!(matches!(error, PolicyError::Expression { .. }), "{error:?}");
-    refused(input(json!({"name": "x", "regex": "(?<=v)1"})), "spec.approverInputs[0].regex", "unsupported syntax");
+    refused(input(json!({"name": "x", "regex": "(?<=v)1"})), "spec.approverInputs[0].regex", "look-around");
+    // Java's `(?i)` flag differs from the regex crate's: refused by name.
+    refused(input(json!({"name": "x", "regex": "(?i)chg"})), "spec.approverInputs[0].regex", "inline flags");
     refused(input(json!({"name": "x", "regex": "<+input>"})), "spec.approverInputs[0].regex", "runtime expression");
     assert!(import(input(json!({"name": "x", "regex": "#{2}"}))).is_ok(), "`#{{2}}` is a regex, not Octostache");
     refused(
