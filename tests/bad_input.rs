@@ -302,6 +302,15 @@ fn cases() -> Vec<Case> {
             &["native.inputs[0].constraint.pattern", "CHG-([0-9]+"],
         ),
         case(
+            "native: a multi_select value holding a comma (parts are split on `,`, so it could never match)",
+            Doc(Literal(
+                r#"{"native": {"rules": [{"required": 1, "approvers": ["anyone"]}],
+                    "inputs": [{"name": "regions", "constraint": {"multi_select": ["eu", "us,ca"]}}]}}"#,
+            )),
+            Kind(InvalidPolicy),
+            &["`inputs[0].constraint.multi_select[1]` is `us,ca`", "cannot hold `,`"],
+        ),
+        case(
             "native: an input pattern with look-ahead `(?=x)` (the regex crate has no look-around)",
             Doc(Literal(
                 r#"{"native": {"rules": [{"required": 1, "approvers": ["anyone"]}],
