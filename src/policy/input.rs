@@ -111,14 +111,16 @@ fn multi_select_refusal<'v>(values: &[String], value: &'v str) -> Option<&'v str
 /// What values an input allows (Harness allows one constraint per input).
 ///
 /// ```
-/// use approval_gate::policy::{Constraint, Input, Policy, PolicySpec, Rule, Approver};
+/// use approval_gate::policy::{Constraint, Policy, PolicySpec};
 /// use std::collections::BTreeMap;
-/// let mut spec = PolicySpec::default();
-/// spec.rules = vec![Rule::new(1, vec![Approver::Anyone])];
-/// spec.inputs = vec![
-///     Input::new("env").constrained(Constraint::MultiSelect(vec!["dev".into(), "prod".into()])),
-///     Input::new("region").constrained(Constraint::AllowedValues(vec!["eu".into(), "us".into()])),
-/// ];
+/// let spec: PolicySpec = serde_json::from_str(r#"{
+///     "rules": [{"required": 1, "approvers": ["anyone"]}],
+///     "inputs": [
+///         {"name": "env", "constraint": {"multi_select": ["dev", "prod"]}},
+///         {"name": "region", "constraint": {"allowed_values": ["eu", "us"]}}
+///     ]
+/// }"#)?;
+/// assert_eq!(spec.inputs[0].constraint, Some(Constraint::MultiSelect(vec!["dev".into(), "prod".into()])));
 /// let policy = Policy::new(spec)?;
 /// let given = |env: &str, region: &str| BTreeMap::from([("env".to_owned(), env.to_owned()), ("region".to_owned(), region.to_owned())]);
 /// // Multi-select: every comma-separated part, trimmed, must be allowed.
@@ -126,7 +128,7 @@ fn multi_select_refusal<'v>(values: &[String], value: &'v str) -> Option<&'v str
 /// assert!(policy.resolve_inputs(&given("dev, test", "eu")).is_err());
 /// // Allowed values: the whole value must be one of them.
 /// assert!(policy.resolve_inputs(&given("dev", "eu, us")).is_err());
-/// # Ok::<(), approval_gate::PolicyError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
