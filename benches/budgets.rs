@@ -14,7 +14,7 @@
 )]
 
 use approval_gate::compat::PolicyDocument;
-use approval_gate::policy::{Approver, Policy, PolicySpec, Rule};
+use approval_gate::policy::{Approver, Pattern, PatternError, Policy, PolicySpec, Rule};
 use approval_gate::scenario::{self, Scenario};
 use approval_gate::{Action, Approve, Command, Event, Gate, GateId, Principal, PrincipalId, Run};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
@@ -216,6 +216,40 @@ fn scenario_end_to_end(c: &mut Criterion) {
     });
 }
 
+/// The hostile patterns of the budget row "worst approver-input pattern
+/// check on a 64 KiB value" (under 5 ms). `(.*.*.*.*.*.*.*.*.*.*){90}` is
+/// 900 Java dots, each a UTF-8 automaton for "any character but a line
+/// terminator": it compiles past `Pattern::MAX_COMPILED_BYTES` and is
+/// refused when the policy loads, so only the other one is ever checked.
+fn hostile_pattern(c: &mut Criterion) {
+    assert!(matches!(Pattern::new("(.*.*.*.*.*.*.*.*.*.*){90}"), Err(PatternError::TooLarge { .. })));
+    let pattern = Pattern::new(r"(\w*\d*\s*.?){400}").unwrap();
+    // 400 runs of word characters, each closed by ` -` (`\s*` then `.?`):
+    // every one of the 400 repetitions is needed to reach the end.
+    let words = 64 * 1024 - 400 * 2;
+    let mut matching = String::with_capacity(64 * 1024);
+    for run in 0..400 {
+        let extra = if run == 0 { words % 400 } else { 0 };
+        matching.push_str(&"x".repeat(words / 400 + extra));
+        matching.push_str(" -");
+    }
+    // The same up to the last character, which nothing in the pattern
+    // accepts (U+2028 is no ASCII class and no Java `.`): the automaton
+    // reads the whole value and fails.
+    let mut failing = matching.clone();
+    failing.truncate(64 * 1024 - '\u{2028}'.len_utf8());
+    failing.push('\u{2028}');
+    assert_eq!((matching.len(), failing.len()), (64 * 1024, 64 * 1024));
+    assert!(pattern.is_match(&matching) && !pattern.is_match(&failing));
+    let mut group = c.benchmark_group("worst approver-input pattern check on a 64 KiB value");
+    for (name, value) in
+        [("(\\w*\\d*\\s*.?){400}, matching", &matching), ("(\\w*\\d*\\s*.?){400}, failing at the end", &failing)]
+    {
+        group.bench_function(name, |b| b.iter(|| black_box(pattern.is_match(black_box(value)))));
+    }
+    group.finish();
+}
+
 criterion_group!(
     budgets,
     eligibility,
@@ -223,6 +257,7 @@ criterion_group!(
     decide_and_evolve,
     replay_million,
     policy_load,
-    scenario_end_to_end
+    scenario_end_to_end,
+    hostile_pattern
 );
 criterion_main!(budgets);

@@ -302,6 +302,54 @@ fn cases() -> Vec<Case> {
             &["native.inputs[0].constraint.pattern", "CHG-([0-9]+"],
         ),
         case(
+            "native: a multi_select value holding a comma (parts are split on `,`, so it could never match)",
+            Doc(Literal(
+                r#"{"native": {"rules": [{"required": 1, "approvers": ["anyone"]}],
+                    "inputs": [{"name": "regions", "constraint": {"multi_select": ["eu", "us,ca"]}}]}}"#,
+            )),
+            Kind(InvalidPolicy),
+            &["`inputs[0].constraint.multi_select[1]` is `us,ca`", "cannot hold `,`"],
+        ),
+        case(
+            "native: an input pattern with look-ahead `(?=x)` (the regex crate has no look-around)",
+            Doc(Literal(
+                r#"{"native": {"rules": [{"required": 1, "approvers": ["anyone"]}],
+                    "inputs": [{"name": "ticket", "constraint": {"pattern": "(?=x)CHG"}}]}}"#,
+            )),
+            Kind(InvalidPolicy),
+            &["native.inputs[0].constraint.pattern", "pattern `(?=x)CHG`", "look-around"],
+        ),
+        case(
+            "native: an input pattern with the back-reference `(a)\\1` (the regex crate has none)",
+            Doc(Literal(
+                r#"{"native": {"rules": [{"required": 1, "approvers": ["anyone"]}],
+                    "inputs": [{"name": "ticket", "constraint": {"pattern": "(a)\\1"}}]}}"#,
+            )),
+            Kind(InvalidPolicy),
+            &["native.inputs[0].constraint.pattern", r"pattern `(a)\1`", "backreferences are not supported"],
+        ),
+        case(
+            "native: an input pattern `a{10000}{10000}` that compiles past the 1 MiB limit",
+            Doc(Literal(
+                r#"{"native": {"rules": [{"required": 1, "approvers": ["anyone"]}],
+                    "inputs": [{"name": "ticket", "constraint": {"pattern": "a{10000}{10000}"}}]}}"#,
+            )),
+            Kind(InvalidPolicy),
+            &["native.inputs[0].constraint.pattern", "pattern `a{10000}{10000}` compiles to more than 1048576 bytes"],
+        ),
+        case(
+            "native: a 2,000-byte input pattern (the limit is 1,024 bytes)",
+            Doc(Built(|| {
+                let pattern = "CHG-".repeat(500);
+                format!(
+                    r#"{{"native": {{"rules": [{{"required": 1, "approvers": ["anyone"]}}],
+                        "inputs": [{{"name": "ticket", "constraint": {{"pattern": "{pattern}"}}}}]}}}}"#
+                )
+            })),
+            Kind(InvalidPolicy),
+            &["native.inputs[0].constraint.pattern", "pattern `CHG-CHG-", "…` is longer than 1024 bytes"],
+        ),
+        case(
             "native: 10,000 rules",
             Doc(Built(|| native_rules(10_000))),
             Kind(InvalidPolicy),
@@ -441,6 +489,42 @@ fn cases() -> Vec<Case> {
             )),
             Kind(InvalidPolicy),
             &["`spec.approvers.userGroups[1]` is `invalid.xxx`", "`account.` or `org.`"],
+        ),
+        case(
+            "harness: approverInputs regex with look-behind `(?<=v)` (Java has it, the regex crate does not)",
+            Doc(Literal(
+                r#"{"harness": {"type": "HarnessApproval", "name": "Approve", "spec": {
+                    "approvalMessage": "Please approve",
+                    "approvers": {"userGroups": ["sre"], "minimumCount": 1},
+                    "approverInputs": [{"name": "version", "regex": "(?<=v)\\d+"}]}}}"#,
+            )),
+            Kind(InvalidPolicy),
+            &["`spec.approverInputs[0].regex`", r"pattern `(?<=v)\d+`", "look-around"],
+        ),
+        case(
+            "harness: approverInputs regex with the back-reference `(a)\\1`",
+            Doc(Literal(
+                r#"{"harness": {"type": "HarnessApproval", "name": "Approve", "spec": {
+                    "approvalMessage": "Please approve",
+                    "approvers": {"userGroups": ["sre"], "minimumCount": 1},
+                    "approverInputs": [{"name": "ticket", "regex": "(a)\\1"}]}}}"#,
+            )),
+            Kind(InvalidPolicy),
+            &["`spec.approverInputs[0].regex`", r"pattern `(a)\1`", "backreferences are not supported"],
+        ),
+        case(
+            "harness: approverInputs regex `(.*.*.*.*.*.*.*.*.*.*){90}` that compiles past the 1 MiB limit",
+            Doc(Literal(
+                r#"{"harness": {"type": "HarnessApproval", "name": "Approve", "spec": {
+                    "approvalMessage": "Please approve",
+                    "approvers": {"userGroups": ["sre"], "minimumCount": 1},
+                    "approverInputs": [{"name": "ticket", "regex": "(.*.*.*.*.*.*.*.*.*.*){90}"}]}}}"#,
+            )),
+            Kind(InvalidPolicy),
+            &[
+                "`spec.approverInputs[0].regex`",
+                "pattern `(.*.*.*.*.*.*.*.*.*.*){90}` compiles to more than 1048576 bytes",
+            ],
         ),
         case(
             "harness: type not HarnessApproval",

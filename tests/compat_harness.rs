@@ -327,7 +327,8 @@ fn harness_approver_inputs_and_constraints() {
     assert!(declared[0].required);
     assert_eq!(declared[0].description.as_deref(), Some("change"));
     assert!(matches!(&declared[0].constraint, Some(Constraint::Pattern(pattern)) if pattern.as_str() == "CHG-\\d+"));
-    assert_eq!(declared[1].constraint, Some(Constraint::AllowedValues(vec!["eu".into(), "us".into(), "apac".into()])));
+    // allowedValues is a multi-select (ApprovalInstanceServiceImpl.validateApprovalInputConstraints).
+    assert_eq!(declared[1].constraint, Some(Constraint::MultiSelect(vec!["eu".into(), "us".into(), "apac".into()])));
     assert_eq!(declared[2].constraint, Some(Constraint::SelectOneFrom(vec!["a".into(), "b".into()])));
     assert_eq!(declared[3].default, "", "a missing defaultValue is empty");
     assert_eq!(declared[3].constraint, None);
@@ -343,10 +344,26 @@ fn harness_approver_inputs_and_constraints() {
     ));
     let bad_ticket = [("ticket", "see CHG-12"), ("region", "us"), ("flag", "b"), ("notes", "")];
     assert!(matches!(policy.resolve_inputs(&given(&bad_ticket)), Err(InputError::NoMatch { .. })));
+
+    // Harness testValidationPassedWhenAllOfApproverInputValueInAllowedValues:
+    // every comma-separated part of an allowedValues input, trimmed, is
+    // checked; selectOneFrom checks the whole value.
+    let regions = [("ticket", "CHG-12"), ("region", "us, apac"), ("flag", "b"), ("notes", "")];
+    assert!(policy.resolve_inputs(&given(&regions)).is_ok());
+    for region in ["us, asia", "us,"] {
+        let bad_region = [("ticket", "CHG-12"), ("region", region), ("flag", "b"), ("notes", "")];
+        assert!(
+            matches!(policy.resolve_inputs(&given(&bad_region)), Err(InputError::PartNotAllowed { .. })),
+            "{region}"
+        );
+    }
+    let two_flags = [("ticket", "CHG-12"), ("region", "us"), ("flag", "a, b"), ("notes", "")];
+    assert!(matches!(policy.resolve_inputs(&given(&two_flags)), Err(InputError::NotAllowed { .. })));
 }
 
 // Harness: @OneOfField: an input takes at most one constraint; constraint
-// values must be concrete; a bad regex is refused with the pattern error.
+// values must be concrete; a regex the crate cannot read as Java would
+// (look-around, inline flags) is refused with the pattern error.
 #[test]
 fn harness_approver_input_refusals() {
     let input = |body: Value| with(base(), "/spec/approverInputs", json!([body]));
@@ -361,7 +378,9 @@ fn harness_approver_input_refusals() {
         "<+pipeline.variables.flags>",
     );
     assert!(matches!(error, PolicyError::Expression { .. }), "{error:?}");
-    refused(input(json!({"name": "x", "regex": "(?<=v)1"})), "spec.approverInputs[0].regex", "unsupported syntax");
+    refused(input(json!({"name": "x", "regex": "(?<=v)1"})), "spec.approverInputs[0].regex", "look-around");
+    // Java's `(?i)` flag differs from the regex crate's: refused by name.
+    refused(input(json!({"name": "x", "regex": "(?i)chg"})), "spec.approverInputs[0].regex", "inline flags");
     refused(input(json!({"name": "x", "regex": "<+input>"})), "spec.approverInputs[0].regex", "runtime expression");
     assert!(import(input(json!({"name": "x", "regex": "#{2}"}))).is_ok(), "`#{{2}}` is a regex, not Octostache");
     refused(

@@ -141,7 +141,16 @@
 //!   included (`release No`), since Harness accepts them. `allowedValues`
 //!   and `selectOneFrom` are comma-separated strings split on `,` with each
 //!   entry trimmed and empty entries dropped; a list of strings is accepted
-//!   too, trimmed the same way. A default that breaks its own constraint is
+//!   too, trimmed the same way. `allowedValues` becomes
+//!   [`Constraint::MultiSelect`]: Harness
+//!   (`ApprovalInstanceServiceImpl.validateApprovalInputConstraints`, test
+//!   `testValidationPassedWhenAllOfApproverInputValueInAllowedValues`)
+//!   splits the approver's value on commas, trims each part and checks every
+//!   part, so `val1, val2` passes against `val1,val2`; an empty part (`val1,`)
+//!   is refused, since no listed value is empty (the stricter reading: Java's
+//!   `String.split` would drop a trailing empty part, and Harness's exact
+//!   splitting is not documented). `selectOneFrom` becomes
+//!   [`Constraint::SelectOneFrom`], checked against the whole value. A default that breaks its own constraint is
 //!   accepted, as in Harness, which checks constraints on manual approvals
 //!   only.
 //! - **Scheduled auto-approval**: `action` is required and must be exactly
@@ -695,7 +704,9 @@ impl ApproverInput {
             ));
         }
         let constraint = if let Some(list) = &self.allowed_values {
-            Some(Constraint::AllowedValues(values(&format!("{at}.allowedValues"), list)?))
+            // Harness checks `allowedValues` as a multi-select: every
+            // comma-separated part of the value, trimmed, must be listed.
+            Some(Constraint::MultiSelect(values(&format!("{at}.allowedValues"), list)?))
         } else if let Some(list) = &self.select_one_from {
             Some(Constraint::SelectOneFrom(values(&format!("{at}.selectOneFrom"), list)?))
         } else if let Some(regex) = &self.regex {

@@ -143,11 +143,27 @@ fn inputs(inputs: &[Input]) -> Result<(), PolicyError> {
         if !seen.insert(input.name.as_str()) {
             return Err(PolicyError::invalid(format!("{field}.name"), &input.name, "another input has this name"));
         }
-        if let Some(Constraint::AllowedValues(values) | Constraint::SelectOneFrom(values)) = &input.constraint {
+        if let Some(
+            Constraint::AllowedValues(values) | Constraint::SelectOneFrom(values) | Constraint::MultiSelect(values),
+        ) = &input.constraint
+        {
             if values.is_empty() {
                 return Err(PolicyError::missing(format!("{field}.constraint"), "a list of values must not be empty"));
             }
             limit(&format!("{field}.constraint"), values, MAX_INPUTS)?;
+        }
+        if let Some(Constraint::MultiSelect(values)) = &input.constraint {
+            // A multi-select value is split on `,` and trimmed: a listed
+            // value with a comma or outer white space could never match.
+            if let Some((at, value)) =
+                values.iter().enumerate().find(|(_, value)| value.contains(',') || value.trim() != value.as_str())
+            {
+                return Err(PolicyError::invalid(
+                    format!("{field}.constraint.multi_select[{at}]"),
+                    value,
+                    "a multi-select value cannot hold `,` or start or end with white space: parts are split on `,` and trimmed",
+                ));
+            }
         }
     }
     Ok(())

@@ -176,7 +176,7 @@ pub(crate) const RULE_NAMES: [&str; 5] = ["sre", "sre-prod", "sec", "ops", "prod
 pub(crate) const REPRESENTED_AS: [&str; 10] =
     ["sre", "sre-prod", "sec", "ops", "prod-ops", "rule 1", "rule 2", "prod", "rule", "nope"];
 pub(crate) const INPUT_NAMES: [&str; 3] = ["ticket", "env", "bogus"];
-pub(crate) const VALUES: [&str; 9] = ["", " ", "CHG-1", "CHG-", "abc", "Abc", "yes", "no", "prod"];
+pub(crate) const VALUES: [&str; 11] = ["", " ", "CHG-1", "CHG-", "abc", "Abc", "yes", "no", "prod", "yes, no", "yes,"];
 pub(crate) const PATTERNS: [&str; 3] = ["CHG-[0-9]+", "[a-z]+", "(yes|no)"];
 
 fn approver() -> impl Strategy<Value = Approver> {
@@ -237,7 +237,7 @@ fn input() -> impl Strategy<Value = (usize, bool, Option<(u8, Vec<usize>)>)> {
     (
         0..VALUES.len(),
         prop::bool::weighted(0.3),
-        prop::option::weighted(0.6, (0u8..3, prop::sample::subsequence((0..VALUES.len()).collect::<Vec<_>>(), 1..=4))),
+        prop::option::weighted(0.6, (0u8..4, prop::sample::subsequence((0..VALUES.len()).collect::<Vec<_>>(), 1..=4))),
     )
 }
 
@@ -250,6 +250,15 @@ fn build_input(name: &str, (default, required, constraint): (usize, bool, Option
         None => input,
         Some((0, values)) => input.constrained(Constraint::AllowedValues(values_of(&values))),
         Some((1, values)) => input.constrained(Constraint::SelectOneFrom(values_of(&values))),
+        Some((2, values)) => {
+            // A multi-select lists no value a part could never equal.
+            let mut listed: Vec<String> =
+                values_of(&values).into_iter().filter(|v| !v.contains(',') && v.trim() == v.as_str()).collect();
+            if listed.is_empty() {
+                listed.push("yes".to_owned());
+            }
+            input.constrained(Constraint::MultiSelect(listed))
+        }
         Some((_, values)) => {
             let source = PATTERNS[values[0] % PATTERNS.len()];
             input.constrained(Constraint::Pattern(Pattern::new(source).expect("fixed patterns parse")))
@@ -886,6 +895,10 @@ pub(crate) mod naive {
             None => true,
             Some(Constraint::AllowedValues(allowed) | Constraint::SelectOneFrom(allowed)) => {
                 allowed.iter().any(|a| a == value)
+            }
+            // Harness allowedValues: every comma-separated part, trimmed.
+            Some(Constraint::MultiSelect(allowed)) => {
+                value.split(',').all(|part| allowed.iter().any(|a| a == part.trim()))
             }
             Some(Constraint::Pattern(pattern)) => pattern_matches(pattern.as_str(), value),
             Some(other) => panic!("the oracle knows no constraint {other:?}"),
