@@ -57,7 +57,7 @@ impl OutboxEntry {
             Effect::Notify(notification) => Some(Self::Notify(notification.clone())),
             Effect::Hold(hold) => Some(Self::Hold(hold.clone())),
             Effect::RejectSuperseded(supersession) => Some(Self::Supersede(supersession.clone())),
-            _ => None,
+            Effect::WakeAt { .. } => None,
         }
     }
 }

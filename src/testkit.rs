@@ -223,6 +223,7 @@ fn hold(gate: &GateId, version: u64, at: DateTime<Utc>) -> OutboxEntry {
         key: format!("{gate}/{version}/block"),
         gate: gate.clone(),
         change: HoldChange::Block,
+        version,
         project: Some("web — ünïcode".into()),
         environment: None,
         at,

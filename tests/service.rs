@@ -93,10 +93,22 @@ fn a_conflict_is_retried_by_deciding_again_on_the_new_state() {
     assert_eq!(after.approved_by().iter().map(|id| id.as_str()).collect::<Vec<_>>(), ["bob"]);
 }
 
-/// Fails the first `failures` deliveries, then records.
+/// Fails the first `failures` deliveries and the first `hold_failures`
+/// holds, then records.
 struct Flaky {
     failures: Mutex<u32>,
+    hold_failures: Mutex<u32>,
     delivered: RecordingNotifier,
+}
+
+impl Flaky {
+    fn failing(failures: u32, hold_failures: u32) -> Self {
+        Flaky {
+            failures: Mutex::new(failures),
+            hold_failures: Mutex::new(hold_failures),
+            delivered: RecordingNotifier::new(),
+        }
+    }
 }
 
 impl Notifier for Flaky {
@@ -109,7 +121,7 @@ impl Notifier for Flaky {
         self.delivered.deliver(notification)
     }
     fn hold(&self, hold: &Hold) -> Result<(), NotifyError> {
-        let mut left = self.failures.lock().unwrap();
+        let mut left = self.hold_failures.lock().unwrap();
         if *left > 0 {
             *left -= 1;
             return Err(NotifyError { key: hold.key.clone(), reason: "host down".into() });
@@ -120,21 +132,21 @@ impl Notifier for Flaky {
 
 #[test]
 fn undelivered_notifications_stay_in_the_outbox_until_delivered_once() {
-    let notifier = Flaky { failures: Mutex::new(3), delivered: RecordingNotifier::new() };
+    let notifier = Flaky::failing(3, 0);
     let approvals = Approvals::new(MemoryStore::new(), notifier);
     approvals.open(gate("g"), native(ONE_OF_SRE), run("carol"), at(0)).unwrap();
     approvals.approve(&gate("g"), Approve::by(user("ann", &["sre"])), at(1)).unwrap();
-    // open queues 1 notification, approve 2 more; of the four attempts so
-    // far the first three failed, so only the outcome went out.
-    assert_eq!(approvals.store().pending(10).unwrap().len(), 2);
-    assert_eq!(approvals.deliver_pending().unwrap().delivered, 2);
+    // open queues 1 notification, approve 2 more. The opening's failed
+    // twice (at open, at approve), and a gate's later notifications wait
+    // behind its failed one, so nothing has gone out yet.
+    assert_eq!(outbox_keys(approvals.store()), ["g/1/approval_required", "g/2/approved", "g/3/ended"]);
+    // The third attempt fails too; the fourth goes through, then the rest,
+    // in order.
+    assert_eq!(approvals.deliver_pending().unwrap().delivered, 0);
+    assert_eq!(approvals.deliver_pending().unwrap().delivered, 3);
     assert!(approvals.store().pending(10).unwrap().is_empty());
     let keys: Vec<String> = approvals.notifier().delivered.delivered().into_iter().map(|n| n.key).collect();
-    let mut sorted = keys.clone();
-    sorted.sort();
-    sorted.dedup();
-    assert_eq!(sorted, ["g/1/approval_required", "g/2/approved", "g/3/ended"]);
-    assert_eq!(keys.len(), 3, "each delivered exactly once: {keys:?}");
+    assert_eq!(keys, ["g/1/approval_required", "g/2/approved", "g/3/ended"], "each once, in order");
 }
 
 #[test]
@@ -346,8 +358,7 @@ fn an_octopus_block_reaches_the_host_through_the_service() {
         }
     });
     let policy = common::import("octopus", step).unwrap();
-    let notifier = Flaky { failures: Mutex::new(0), delivered: RecordingNotifier::new() };
-    let approvals = Approvals::new(MemoryStore::new(), notifier);
+    let approvals = Approvals::new(MemoryStore::new(), Flaky::failing(0, 0));
     let mut deploy = run("deployer");
     deploy.project = Some("web".into());
     deploy.environment = Some("Production".into());
@@ -358,12 +369,12 @@ fn an_octopus_block_reaches_the_host_through_the_service() {
     assert_eq!((held[0].project.as_deref(), held[0].environment.as_deref()), (Some("web"), Some("Production")));
 
     // The host is down when the step ends: the release waits in the outbox.
-    *approvals.notifier().failures.lock().unwrap() = 10;
+    *approvals.notifier().hold_failures.lock().unwrap() = 10;
     let alice = user("alice", &["teams-managers"]);
     let done = approvals.approve(&gate("deploy-1"), Approve::by(alice), at(5)).unwrap();
     assert_eq!((done.status(), done.assigned_to().unwrap().as_str()), (Status::Approved, "alice"));
     assert!(outbox_keys(approvals.store()).contains(&"deploy-1/4/unblock".to_owned()));
-    *approvals.notifier().failures.lock().unwrap() = 0;
+    *approvals.notifier().hold_failures.lock().unwrap() = 0;
     approvals.deliver_pending().unwrap();
     let held: Vec<(String, HoldChange)> =
         approvals.notifier().delivered.holds().into_iter().map(|h| (h.key, h.change)).collect();
@@ -372,4 +383,24 @@ fn an_octopus_block_reaches_the_host_through_the_service() {
         [("deploy-1/1/block".into(), HoldChange::Block), ("deploy-1/4/unblock".into(), HoldChange::Unblock)]
     );
     assert!(outbox(approvals.store()).is_empty(), "everything went out once");
+}
+
+/// A release never overtakes the block it releases: when the host refuses
+/// the block, the gate's later entries wait behind it, and the host hears
+/// block then unblock, each once, with their versions.
+#[test]
+fn a_failed_block_holds_back_its_release() {
+    let policy = native(r#"{"rules": [{"required": 1, "approvers": [{"group": "sre"}]}], "concurrency": "block"}"#);
+    let approvals = Approvals::new(MemoryStore::new(), Flaky::failing(0, 2));
+    approvals.open(gate("g"), policy, run("carol"), at(0)).unwrap();
+    assert_eq!(outbox_keys(approvals.store()), ["g/1/block"], "the host refused the block");
+    // Refused again while the gate ends: the release waits behind it.
+    approvals.approve(&gate("g"), Approve::by(user("ann", &["sre"])), at(1)).unwrap();
+    assert!(approvals.notifier().delivered.holds().is_empty(), "no release before its block");
+    assert_eq!(outbox_keys(approvals.store()), ["g/1/block", "g/2/approved", "g/3/ended", "g/3/unblock"]);
+    approvals.deliver_pending().unwrap();
+    let holds: Vec<(String, u64)> =
+        approvals.notifier().delivered.holds().into_iter().map(|h| (h.key, h.version)).collect();
+    assert_eq!(holds, [("g/1/block".to_owned(), 1), ("g/3/unblock".to_owned(), 3)], "in order, once each");
+    assert!(outbox(approvals.store()).is_empty());
 }

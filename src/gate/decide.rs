@@ -231,7 +231,7 @@ fn needs_responsibility(gate: &Gate, by: &Principal) -> Result<bool, GateError> 
             principal: by.id().clone(),
             holder: holder.clone(),
         }),
-        _ => Ok(false),
+        (Responsibility::RequiredToAct, Some(_)) | (Responsibility::Informational, _) => Ok(false),
     }
 }
 

@@ -140,6 +140,9 @@ pub struct Hold {
     pub gate: GateId,
     /// Whether the hold starts or ends.
     pub change: HoldChange,
+    /// The version of the gate's event it comes from: a host that receives
+    /// holds out of order keeps the one of the highest version.
+    pub version: u64,
     /// The run's project, whose deployments are held.
     pub project: Option<String>,
     /// The run's environment, whose deployments are held.
@@ -161,7 +164,9 @@ pub struct Supersession {
     /// scheduled auto-approval.
     pub by: Option<Principal>,
     /// The version of the newer gate's event that supersedes (its approval,
-    /// or the ending of a scheduled auto-approval).
+    /// or the ending of a scheduled auto-approval); 0 in entries written
+    /// before it was recorded.
+    #[serde(default)]
     pub version: u64,
     /// When that event happened: the older runs are rejected as of then (or
     /// of their own last event, if later).
@@ -265,6 +270,7 @@ impl Gate {
             key: format!("{id}/{version}/{}", change.as_str()),
             gate: id.clone(),
             change,
+            version,
             project: self.state.run.project.clone(),
             environment: self.state.run.environment.clone(),
             at,

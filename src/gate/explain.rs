@@ -118,8 +118,15 @@ impl Gate {
 
     /// Whether `principal` may take `action` at `now`, and under which rules;
     /// if not, the refusal `decide` would give, which says exactly why (not
-    /// an approver, the executor, disallowed, already decided, gate ended).
-    /// Inputs and `represented_as` are not checked here.
+    /// an approver, the executor, disallowed, already decided, not
+    /// responsible, gate ended). It is the check `decide` makes for the
+    /// action with no rule named (`represented_as`), no comment and inputs
+    /// that fit, so the two agree: under once-per-rule counting an approver
+    /// who already approved for their first rule is `already_decided` here,
+    /// though naming another rule of theirs may still be accepted. For the
+    /// same vote again, which a policy with `revote: while_waiting` accepts
+    /// as a no-op, the rules are those the principal matches now (possibly
+    /// none).
     ///
     /// # Errors
     ///

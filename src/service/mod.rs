@@ -11,6 +11,7 @@ use crate::policy::Policy;
 use crate::ports::{Append, AppendError, GateIndex, Notifier, Store};
 use crate::principal::Principal;
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
 use supersede::Superseded;
 
 /// How many times a conflicting append is retried by reloading and deciding
@@ -249,7 +250,8 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
     }
 
     /// Carries out what waits in the outbox: notifications and holds go to
-    /// the notifier, and one that fails stays there for the next call. A
+    /// the notifier, each gate's in the order written; one that fails stays
+    /// there for the next call, and so do the later entries of its gate. A
     /// supersession left there by a service that stopped after its append is
     /// carried out first, as of the event that caused it. An entry this
     /// version cannot read stays in place and is reported in
@@ -269,22 +271,35 @@ impl<S: Store, N: Notifier> Approvals<S, N> {
             pending = self.store.pending(TICK_BATCH).map_err(ServiceError::Store)?;
         }
         let mut delivery = Delivery::default();
+        // A gate whose entry failed gets no later entry in this pass, so the
+        // host hears of each gate in order: a release never overtakes the
+        // block it releases.
+        let mut held_back: HashSet<GateId> = HashSet::new();
         for entry in pending {
-            let (key, sent) = match entry {
-                Pending::Entry(OutboxEntry::Notify(notification)) => {
-                    (notification.key.clone(), self.notifier.deliver(&notification))
-                }
-                Pending::Entry(OutboxEntry::Hold(hold)) => (hold.key.clone(), self.notifier.hold(&hold)),
+            let entry = match entry {
+                Pending::Entry(entry) => entry,
                 Pending::Unreadable(unreadable) => {
                     delivery.unreadable.push(unreadable);
                     continue;
                 }
-                // The service's own jobs were carried out above.
-                Pending::Entry(_) => continue,
             };
-            if sent.is_ok() {
-                self.store.delivered(&key).map_err(ServiceError::Store)?;
-                delivery.delivered += 1;
+            let (gate, sent) = match &entry {
+                OutboxEntry::Notify(note) if !held_back.contains(&note.gate) => {
+                    (&note.gate, self.notifier.deliver(note))
+                }
+                OutboxEntry::Hold(hold) if !held_back.contains(&hold.gate) => (&hold.gate, self.notifier.hold(hold)),
+                // Behind an earlier failure of its gate; or the service's
+                // own job, carried out above.
+                OutboxEntry::Notify(_) | OutboxEntry::Hold(_) | OutboxEntry::Supersede(_) => continue,
+            };
+            match sent {
+                Ok(()) => {
+                    self.store.delivered(&entry.key()).map_err(ServiceError::Store)?;
+                    delivery.delivered += 1;
+                }
+                Err(_) => {
+                    held_back.insert(gate.clone());
+                }
             }
         }
         match failed {

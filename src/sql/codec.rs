@@ -204,6 +204,32 @@ mod tests {
         assert!(matches!(join(0, 1_000_000_000), Err(Error::Corrupt(_))));
     }
 
+    /// Rows written before outbox entries were tagged: a bare notification,
+    /// and the service's supersede job as a notification of kind
+    /// `supersede` carrying its payload (and, oldest, no version), read as
+    /// the entries they were.
+    #[test]
+    fn untagged_rows_of_the_previous_version_are_read_as_their_entries() {
+        let at = "2026-11-22T09:00:00Z";
+        let note =
+            format!(r#"{{"key":"g/2/approved","gate":"g","kind":"approved","recipients":[],"text":"t","at":"{at}"}}"#);
+        assert!(
+            matches!(entry("g/2/approved", &note), Pending::Entry(OutboxEntry::Notify(n)) if n.key == "g/2/approved")
+        );
+        let job = format!(
+            r#"{{"key":"new/2/supersede","gate":"new","kind":"supersede","recipients":[],"text":"t","at":"{at}",
+                "supersedes":{{"key":"k","newer":"new","opened_at":"{at}","by":null}}}}"#
+        );
+        match entry("new/2/supersede", &job) {
+            Pending::Entry(OutboxEntry::Supersede(s)) => {
+                assert_eq!((s.key.as_str(), s.newer.as_str(), s.version), ("k", "new", 0));
+                assert_eq!(s.at.to_rfc3339(), "2026-11-22T09:00:00+00:00", "dated as the row was");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(entry("x", r#"{"entry":"remind"}"#), Pending::Unreadable(u) if u.key == "x"));
+    }
+
     #[test]
     fn a_gap_in_versions_is_corrupt() {
         let gate = GateId::new("g").ok();
