@@ -9,6 +9,7 @@
 use approval_gate::PolicyError;
 use approval_gate::compat::PolicyDocument;
 use approval_gate::scenario::{self, Report, Scenario};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -31,8 +32,9 @@ fn main() -> ExitCode {
     }
     let mut files = Vec::new();
     let mut unreadable = 0;
+    let mut walked = HashSet::new();
     for path in &paths {
-        if let Err(error) = collect(path, &mut files) {
+        if let Err(error) = collect(path, &mut files, &mut walked) {
             eprintln!("error: {}: {error}", path.display());
             unreadable += 1;
         }
@@ -66,11 +68,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// Every `*.json` file below `path`, recursively, in sorted order.
-fn collect(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Every `*.json` file below `path`, recursively, in sorted order. Each
+/// real directory is walked once (`walked` holds their canonical paths), so
+/// links back up the tree (`a -> .`) neither loop nor run a scenario twice.
+fn collect(path: &Path, files: &mut Vec<PathBuf>, walked: &mut HashSet<PathBuf>) -> std::io::Result<()> {
     if !path.is_dir() {
         std::fs::metadata(path)?;
         files.push(path.to_path_buf());
+        return Ok(());
+    }
+    if !walked.insert(std::fs::canonicalize(path)?) {
         return Ok(());
     }
     let mut entries: Vec<PathBuf> =
@@ -78,7 +85,7 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     entries.sort();
     for entry in entries {
         if entry.is_dir() {
-            collect(&entry, files)?;
+            collect(&entry, files, walked)?;
         } else if entry.extension().is_some_and(|ext| ext == "json") {
             files.push(entry);
         }
