@@ -72,7 +72,8 @@ pub(super) fn decide(gate: &Gate, command: &Command, now: DateTime<Utc>) -> Resu
         Command::Reject { by, comment } => reject(gate, by, comment.as_deref(), now),
         Command::Assign { to } => assign(gate, to, now),
         Command::Cancel { by, reason } => {
-            comment_fits(gate, reason.as_deref(), now)?;
+            acting_time(gate, now)?;
+            comment_fits(gate, reason.as_deref())?;
             let by = by.as_ref().map(|p| p.id().clone());
             Ok(vec![ended(Status::Cancelled, Reason::Cancelled, by, reason.clone(), now)])
         }
@@ -91,8 +92,18 @@ pub(super) fn admit(
     represented_as: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Admission, GateError> {
-    in_order(gate, now)?;
-    waiting(gate, now)?;
+    acting_time(gate, now)?;
+    admit_actor(gate, by, action, represented_as)
+}
+
+/// [`admit`] once the time is known to be fit for acting: the checks on
+/// the actor alone.
+fn admit_actor(
+    gate: &Gate,
+    by: &Principal,
+    action: Action,
+    represented_as: Option<&str>,
+) -> Result<Admission, GateError> {
     let counting = gate.state.policy.spec().counting;
     let per_gate_vote = match action {
         Action::Approve if counting == Counting::OncePerGate => vote_again(gate, by, Vote::Approved)?,
@@ -123,6 +134,13 @@ pub(super) fn admit(
         Action::Assign => false,
     };
     Ok(Admission { rules, rule, repeat: false, takes_responsibility })
+}
+
+/// The command's time must not be before the gate's last event, and the
+/// gate must wait at that time.
+fn acting_time(gate: &Gate, now: DateTime<Utc>) -> Result<(), GateError> {
+    in_order(gate, now)?;
+    waiting(gate, now)
 }
 
 /// The command's time must not be before the gate's last event.
@@ -252,8 +270,9 @@ fn tick(gate: &Gate, now: DateTime<Utc>) -> Vec<Event> {
 
 fn approve(gate: &Gate, approve: &Approve, now: DateTime<Utc>) -> Result<Vec<Event>, GateError> {
     let by = &approve.by;
-    comment_fits(gate, approve.comment.as_deref(), now)?;
-    let admission = admit(gate, by, Action::Approve, approve.represented_as.as_deref(), now)?;
+    acting_time(gate, now)?;
+    comment_fits(gate, approve.comment.as_deref())?;
+    let admission = admit_actor(gate, by, Action::Approve, approve.represented_as.as_deref())?;
     if admission.repeat {
         return Ok(Vec::new());
     }
@@ -272,8 +291,9 @@ fn approve(gate: &Gate, approve: &Approve, now: DateTime<Utc>) -> Result<Vec<Eve
 }
 
 fn reject(gate: &Gate, by: &Principal, comment: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Event>, GateError> {
-    comment_fits(gate, comment, now)?;
-    let admission = admit(gate, by, Action::Reject, None, now)?;
+    acting_time(gate, now)?;
+    comment_fits(gate, comment)?;
+    let admission = admit_actor(gate, by, Action::Reject, None)?;
     if admission.repeat {
         return Ok(Vec::new());
     }
@@ -303,13 +323,12 @@ fn assign(gate: &Gate, to: &Principal, now: DateTime<Utc>) -> Result<Vec<Event>,
 /// one: refused wherever that approver could not reject it themselves
 /// (Harness skips those runs).
 fn supersede(gate: &Gate, by: Option<&Principal>, newer: &GateId, now: DateTime<Utc>) -> Result<Vec<Event>, GateError> {
-    in_order(gate, now)?;
-    waiting(gate, now)?;
+    acting_time(gate, now)?;
     if gate.state.policy.spec().supersede != Supersede::RejectOlderWaiting {
         return Err(GateError::NotSupersedable { gate: gate.state.id.clone() });
     }
     if let Some(by) = by {
-        admit(gate, by, Action::Reject, None, now)?;
+        admit_actor(gate, by, Action::Reject, None)?;
     }
     let comment = format!("rejected due to approval of gate `{newer}`");
     Ok(vec![ended(Status::Rejected, Reason::Superseded, by.map(|p| p.id().clone()), Some(comment), now)])
@@ -317,9 +336,7 @@ fn supersede(gate: &Gate, by: Option<&Principal>, newer: &GateId, now: DateTime<
 
 /// A comment must fit the policy's limit. Checked once the gate is known to
 /// wait, before the actor: a comment is the action's own, whoever acts.
-fn comment_fits(gate: &Gate, comment: Option<&str>, now: DateTime<Utc>) -> Result<(), GateError> {
-    in_order(gate, now)?;
-    waiting(gate, now)?;
+fn comment_fits(gate: &Gate, comment: Option<&str>) -> Result<(), GateError> {
     let limit = gate.state.policy.spec().max_comment_bytes;
     match comment {
         Some(comment) if comment.len() > limit => Err(GateError::CommentTooLong { len: comment.len(), limit }),
