@@ -30,6 +30,8 @@
     reason = "tests fail loudly"
 )]
 
+mod common;
+
 use approval_gate::compat::PolicyDocument;
 use approval_gate::memory::{MemoryStore, RecordingNotifier};
 use approval_gate::policy::{Policy, PolicySpec};
@@ -1024,16 +1026,6 @@ fn load_scenario(text: &str) -> Result<Scenario<serde_json::Value>, (String, Str
     })
 }
 
-/// Loads a scenario's policy exactly as `examples/approval-gate.rs` does: a
-/// policy that fails to load is the scenario's `invalid_policy` outcome, not
-/// a file that fails to parse.
-fn policy_of(scenario: &Scenario<serde_json::Value>) -> Result<Policy, PolicyError> {
-    let document: PolicyDocument = serde_path_to_error::deserialize(scenario.policy.clone()).map_err(|error| {
-        PolicyError::Malformed { path: format!("policy.{}", error.path()), message: error.inner().to_string() }
-    })?;
-    document.into_policy()
-}
-
 /// What the store and notifier hold, to show a refusal changed nothing.
 #[derive(Debug, Clone, PartialEq)]
 struct Snapshot {
@@ -1192,7 +1184,8 @@ fn run_case(case: &Case) -> Outcome {
         Input::Scenario(text) => {
             let text = text.build();
             let probe = PeakProbe::start();
-            let (outcome, elapsed) = timed(|| load_scenario(&text).map(|scenario| (policy_of(&scenario), scenario)));
+            let (outcome, elapsed) =
+                timed(|| load_scenario(&text).map(|scenario| (common::scenario_policy(&scenario), scenario)));
             let growth = probe.and_then(|probe| probe.growth());
             let actual = match outcome {
                 Ok((Err(error), _)) => Actual::Refused { kind: error.kind(), message: error.to_string() },

@@ -15,9 +15,9 @@
     reason = "tests fail loudly"
 )]
 
-use approval_gate::compat::PolicyDocument;
+mod common;
+
 use approval_gate::scenario::{self, Scenario};
-use approval_gate::{Policy, PolicyError};
 use std::path::{Path, PathBuf};
 
 /// The crate's own suite.
@@ -50,13 +50,6 @@ fn load(path: &Path) -> Result<Scenario<serde_json::Value>, String> {
         .map_err(|error| format!("does not parse, at `{}`: {}", error.path(), error.inner()))
 }
 
-fn policy_of(scenario: &Scenario<serde_json::Value>) -> Result<Policy, PolicyError> {
-    let document: PolicyDocument = serde_path_to_error::deserialize(scenario.policy.clone()).map_err(|error| {
-        PolicyError::Malformed { path: format!("policy.{}", error.path()), message: error.inner().to_string() }
-    })?;
-    document.into_policy()
-}
-
 // Policy testing as code: every scenario of the crate's own suite (Harness,
 // GitLab, Octopus and native rules, one file per rule) passes.
 #[test]
@@ -71,7 +64,7 @@ fn every_scenario_under_tests_scenarios_passes() {
         let shown = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path).display().to_string();
         match load(path) {
             Ok(scenario) => {
-                let report = scenario::run(&scenario, policy_of(&scenario));
+                let report = scenario::run(&scenario, common::scenario_policy(&scenario));
                 if !report.passed() {
                     failures.push(format!("{shown} ({}): {}", report.name, report.failures.join("; ")));
                 }

@@ -115,3 +115,17 @@ pub(crate) fn real_world(system: &str) -> Option<std::path::PathBuf> {
     );
     None
 }
+
+/// Loads a scenario's policy exactly as `examples/approval-gate.rs` does: a
+/// policy that fails to load is the scenario's `invalid_policy` outcome, not
+/// a file that fails to parse.
+pub(crate) fn scenario_policy(
+    scenario: &approval_gate::scenario::Scenario<serde_json::Value>,
+) -> Result<Policy, approval_gate::PolicyError> {
+    let document: approval_gate::compat::PolicyDocument = serde_path_to_error::deserialize(scenario.policy.clone())
+        .map_err(|error| approval_gate::PolicyError::Malformed {
+            path: format!("policy.{}", error.path()),
+            message: error.inner().to_string(),
+        })?;
+    document.into_policy()
+}
